@@ -57,6 +57,11 @@ DEFAULT_BASE_URL = "https://api.ashbyhq.com"
 PAGE_LIMIT = 100
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=10.0)
 
+
+def timeout_with_read(read_seconds: float) -> httpx.Timeout:
+    """Return DEFAULT_TIMEOUT with another read timeout (settings.ASHBY_READ_TIMEOUT_SECONDS)."""
+    return httpx.Timeout(connect=5.0, read=read_seconds, write=30.0, pool=10.0)
+
 SYNC_TOKEN_ERROR_CODES = frozenset({"sync_token_expired", "sync_token_invalid"})
 # "cursor_invalid" appears in public test fixtures although Ashby documents the other two.
 CURSOR_ERROR_CODES = frozenset({"next_cursor_expired", "invalid_next_cursor", "cursor_invalid"})

@@ -14,7 +14,7 @@ from integrations.providers import (
     VerifiedCredential,
 )
 
-from .client import AshbyClient
+from .client import AshbyClient, timeout_with_read
 from .errors import (
     AshbyAuthError,
     AshbyCursorExpired,
@@ -84,6 +84,9 @@ def missing_permissions_message(labels: list[str]) -> str:
 
 
 def make_client(credential: str, **options) -> AshbyClient:
+    read_timeout = getattr(settings, "ASHBY_READ_TIMEOUT_SECONDS", None)
+    if read_timeout and "timeout" not in options:
+        options["timeout"] = timeout_with_read(read_timeout)
     return AshbyClient(credential, base_url=settings.ASHBY_API_URL, **options)
 
 
@@ -177,7 +180,7 @@ class AshbyProvider(Provider):
                 extra={"code": exc.code, "request_id": exc.request_id},
             )
             raise ConnectError(
-                "Unable to connect: Ashby returned an unexpected answer while checking the key. "
+                "Unable to connect: Ashby sent an unexpected response while checking the key. "
                 "Try again; if it keeps happening, contact support.",
                 code="unexpected",
             ) from None

@@ -1,8 +1,9 @@
 """One sync run against Ashby: reads every list Lavalier mirrors and upserts it in bulk.
 
-Order matters: interview plans and jobs first, so that applications find their stage and
-role; candidates before applications, so that applications find their candidate; the
-visibility rule after both; resumes last, only for visible candidates.
+Order matters. Interview plans and jobs come first, so that applications find their stage
+and role, and candidates come before applications, so that applications find their
+candidate. The visibility rule runs after both, and resumes come last, only for visible
+candidates.
 
 Safety of a rerun: every upsert keys on (organization, provider, remote id) with
 INSERT … ON CONFLICT, each page commits on its own, and a list's sync token is stored
@@ -93,7 +94,9 @@ def _datetime(value) -> datetime | None:
 
 
 def _text(value, limit: int) -> str:
-    return value[:limit] if isinstance(value, str) else ""
+    # PostgreSQL text and jsonb columns reject NUL characters, so one in Ashby's data
+    # would fail the whole page.
+    return value.replace("\x00", "")[:limit] if isinstance(value, str) else ""
 
 
 def _contacts(entries) -> list[dict]:
@@ -102,7 +105,7 @@ def _contacts(entries) -> list[dict]:
         if isinstance(entry, dict) and isinstance(entry.get("value"), str):
             contacts.append(
                 {
-                    "value": entry["value"][:254],
+                    "value": _text(entry["value"], 254),
                     "type": _text(entry.get("type"), 32),
                     "is_primary": bool(entry.get("isPrimary")),
                 }
@@ -531,7 +534,7 @@ class AshbySync:
         """Return candidate pks for the page, adding a stub for any candidate not synced yet.
 
         A candidate created in Ashby after the candidate pass ran is known here only by the
-        summary the application carries; the next candidate pass fills in the rest.
+        summary the application carries. The next candidate pass fills in the rest.
         """
         wanted = {
             a["candidate"]["id"]: a["candidate"]
@@ -702,10 +705,10 @@ class AshbySync:
                 stored += 1
             except AshbyFileTooLarge:
                 failed += 1
-                logger.warning("resume refused: too large", extra=self.log_extra(candidate_id=candidate.pk))
+                logger.warning("resume rejected: larger than the size limit", extra=self.log_extra(candidate_id=candidate.pk))
             except ValueError as exc:
                 failed += 1
-                logger.warning("resume refused: %s", exc, extra=self.log_extra(candidate_id=candidate.pk))
+                logger.warning("resume rejected: %s", exc, extra=self.log_extra(candidate_id=candidate.pk))
             except (AshbyAuthError, AshbyPermissionError):
                 raise
             except AshbyError as exc:

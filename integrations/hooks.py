@@ -24,7 +24,7 @@ def _active_integration(organization_id: int) -> Integration | None:
 
 
 def _linked_integration(record) -> Integration | None:
-    """The active integration a record is linked to, or None for local or unlinked rows."""
+    """Return the active integration a record is linked to, or None for local or unlinked rows."""
     if not (record.provider and record.remote_id and record.is_linked):
         return None
     integration = _active_integration(record.organization_id)

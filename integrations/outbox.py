@@ -4,8 +4,8 @@ Services write an OutboxEvent in the same transaction as the change (see hooks.p
 crash between the save and the push loses nothing: the sweeper finds the row later.
 Events of one record are delivered strictly in order. The head event of a record is
 claimed with a lease on `next_attempt_at`, so two workers never push the same record at
-once, and a worker that dies mid-push leaves a lease that expires and a higher
-`attempts`, which tells the provider to reconcile before creating anything again.
+once. A worker that dies mid-push leaves a lease that expires and a higher `attempts`,
+so the provider knows to reconcile before it creates anything again.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def outbox_deliver_record(record_type: str, record_id: int) -> int:
 
     Stops at the first event that must wait (transient failure, rejected credential, or
     another worker holding the lease). A rejected event is kept as failed for ops and
-    shown on the record; later updates of the record still go out, but nothing follows a
+    shown on the record. Later updates of the record still go out, but nothing follows a
     failed create, because the record does not exist in the ATS.
     """
     delivered = 0

@@ -53,10 +53,35 @@ class DeliveryRejected(Exception):
 
 @dataclass(frozen=True)
 class VerifiedCredential:
-    """What a provider learned while checking a credential."""
+    """Facts a provider learned while checking a credential."""
 
     title: str = ""
     scopes: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class CredentialField:
+    """One input of the Connect dialog."""
+
+    name: str
+    label: str
+    secret: bool = True
+    help_text: str = ""
+
+
+@dataclass(frozen=True)
+class ProviderSetting:
+    """One choice an Owner makes on the integration's card, such as a default source."""
+
+    name: str
+    label: str
+    choices: tuple[tuple[str, str], ...]
+    value: str = ""
+    help_text: str = ""
+
+
+# Maximum length of one credential input, in characters.
+MAX_CREDENTIAL_LENGTH = 2000
 
 
 class Provider:
@@ -67,6 +92,34 @@ class Provider:
     # Shown in the Connect dialog: what to paste and where to find it.
     credential_label: str = "API key"
     credential_help: str = ""
+    credential_fields: tuple[CredentialField, ...] = (CredentialField("credential", "API key"),)
+
+    def credential_from_fields(self, values: dict[str, str]) -> str:
+        """Build the credential to verify and store from the dialog's inputs.
+
+        Strips surrounding whitespace and line breaks. The default takes the single
+        input; providers with several inputs serialize them (for example as JSON).
+        Raises ConnectError naming the first empty or oversized input.
+        """
+        cleaned = {}
+        for field in self.credential_fields:
+            value = (values.get(field.name) or "").strip()
+            if not value:
+                raise ConnectError(f"Unable to connect: enter the {field.label} first.", code="empty")
+            if len(value) > MAX_CREDENTIAL_LENGTH:
+                raise ConnectError(
+                    f"Unable to connect: the {field.label} is longer than {MAX_CREDENTIAL_LENGTH} "
+                    "characters. Copy it again.",
+                    code="too_long",
+                )
+            cleaned[field.name] = value
+        if len(cleaned) != 1:
+            raise NotImplementedError("Providers with several credential inputs serialize them.")
+        return next(iter(cleaned.values()))
+
+    def credential_hint(self, credential: str) -> str:
+        """Return the last characters of the credential, shown so Owners can tell keys apart."""
+        return credential[-4:]
 
     # Fields the ATS owns on records linked to it: Lavalier shows them read-only, with the
     # note, and rejects changes to them.
@@ -76,6 +129,36 @@ class Provider:
     pushed_candidate_fields: frozenset[str] = frozenset()
     pushed_role_fields: frozenset[str] = frozenset()
 
+    def settings(self, integration: Integration) -> list[ProviderSetting]:
+        """List the Owner settings shown on the card.
+
+        The default offers the source that applications created through Lavalier carry,
+        from the sources the last sync stored in `integration.options["sources"]`.
+        """
+        sources = integration.options.get("sources") or []
+        if not sources:
+            return []
+        choices = [("", "No source")]
+        for source in sources:
+            label = f"{source['type']}: {source['title']}" if source.get("type") else source["title"]
+            choices.append((str(source["id"]), label))
+        return [
+            ProviderSetting(
+                name="default_source_id",
+                label="Source for applications created through Lavalier",
+                choices=tuple(choices),
+                value=str(integration.options.get("default_source_id") or ""),
+            )
+        ]
+
+    def save_setting(self, *, organization, actor, name: str, value: str) -> None:
+        """Save one setting from `settings`. Raises ValueError for an unknown name or value."""
+        from .services import integration_set_default_source
+
+        if name != "default_source_id":
+            raise ValueError(f"Unknown setting {name!r}.")
+        integration_set_default_source(organization=organization, actor=actor, source_id=value)
+
     def verify_credential(self, credential: str) -> VerifiedCredential:
         """Check the credential and its permissions against the ATS.
 
@@ -84,7 +167,7 @@ class Provider:
         raise NotImplementedError
 
     def run_sync(self, integration: Integration, run: SyncRun, recorder: RunRecorder) -> None:
-        """Bring Lavalier's copy up to date. `run.is_full` asks for a full pass.
+        """Bring Lavalier's copy up to date. `run.is_full` requests a full pass.
 
         Raises IntegrationAuthError when the credential stops working; other exceptions
         fail the run. Must be safe to run again after an interruption at any point.

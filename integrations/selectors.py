@@ -33,6 +33,7 @@ class Card:
     blocking_provider: str = ""
     running: SyncRun | None = None
     runs: list[SyncRun] = field(default_factory=list)
+    settings: list = field(default_factory=list)
 
     @property
     def polls(self) -> bool:
@@ -76,7 +77,16 @@ def integration_cards(organization: Organization, *, history: int = 10) -> list[
             state = "syncing"
         else:
             state = "connected"
-        cards.append(Card(provider=provider, state=state, integration=active, running=running, runs=runs))
+        cards.append(
+            Card(
+                provider=provider,
+                state=state,
+                integration=active,
+                running=running,
+                runs=runs,
+                settings=provider.settings(active),
+            )
+        )
     return cards
 
 

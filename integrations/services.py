@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Organization
@@ -54,7 +54,7 @@ def integration_connect(
     """Verify a credential, store it encrypted and queue the first full sync.
 
     Raises ConnectError with the message for the Owner; nothing is saved then. The
-    one-active-integration rule is checked first for a quick answer and enforced by a
+    one-active-integration rule is checked first, to fail fast, and enforced by a
     partial unique constraint, so two simultaneous connects cannot both succeed.
     """
     provider = get_provider(provider_slug)
@@ -75,7 +75,7 @@ def integration_connect(
                 provider=provider.slug,
                 state=Integration.State.SYNCING,
                 encrypted_credential=crypto.encrypt(credential),
-                credential_last4=credential[-4:],
+                credential_last4=provider.credential_hint(credential)[:4],
                 credential_title=verified.title[:200],
                 connected_by=actor if getattr(actor, "is_authenticated", False) else None,
             )
@@ -116,7 +116,7 @@ def integration_update_credential(
     with transaction.atomic():
         integration = Integration.objects.select_for_update().get(pk=integration.pk, is_active=True)
         integration.encrypted_credential = crypto.encrypt(credential)
-        integration.credential_last4 = credential[-4:]
+        integration.credential_last4 = provider.credential_hint(credential)[:4]
         integration.credential_title = verified.title[:200]
         integration.error_code = ""
         integration.error_message = ""
@@ -249,7 +249,7 @@ def integration_sync_run(integration_id: int, *, trigger: str, full: bool = Fals
     token = lock_acquire(integration.pk)
     if token is None:
         logger.info(
-            "sync skipped: another run holds the lock",
+            "sync skipped: another run has the lock",
             extra={"integration_id": integration.pk, "organization_id": integration.organization_id},
         )
         return None
@@ -289,6 +289,9 @@ def integration_sync_run(integration_id: int, *, trigger: str, full: bool = Fals
                 "sync failed with an unexpected error",
                 extra={"integration_id": integration.pk, "run_id": run.pk},
             )
+            # A dropped database connection stays broken until closed; closing it lets the
+            # writes below reconnect, so the run is recorded and the lock released.
+            connection.close_if_unusable_or_obsolete()
             run.counts = dict(recorder.counts)
             _finish(
                 run,

@@ -11,6 +11,6 @@ urlpatterns = [
     path("<slug:provider>/key/", views.update_key, name="update_key"),
     path("<slug:provider>/sync/", views.sync_now, name="sync_now"),
     path("<slug:provider>/disconnect/", views.disconnect, name="disconnect"),
-    path("<slug:provider>/default-source/", views.default_source, name="default_source"),
+    path("<slug:provider>/settings/", views.save_settings, name="settings"),
     path("retry/<slug:record_type>/<int:record_id>/", views.retry_push, name="retry_push"),
 ]

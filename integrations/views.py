@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.access import organization_required, owner_required
 
 from . import selectors, services
-from .forms import CredentialForm
 from .models import Integration
 from .providers import ConnectError, get_provider
 
@@ -30,7 +29,7 @@ def _render_index(request, *, status=200, open_form: str = "", error: str = ""):
     return render(
         request,
         "integrations/index.html",
-        {"cards": cards, "open_form": open_form, "form_error": error, "form": CredentialForm()},
+        {"cards": cards, "open_form": open_form, "form_error": error},
         status=status,
     )
 
@@ -46,25 +45,24 @@ def index(request):
 def card(request, provider):
     _provider_or_404(provider)
     card = selectors.integration_card(request.organization, provider)
-    return render(request, "integrations/_card.html", {"card": card, "form": CredentialForm()})
+    return render(request, "integrations/_card.html", {"card": card})
+
+
+def _credential_from_post(request, provider_obj) -> str:
+    values = {field.name: request.POST.get(field.name, "") for field in provider_obj.credential_fields}
+    return provider_obj.credential_from_fields(values)
 
 
 @require_POST
 @owner_required
 def connect(request, provider):
     provider_obj = _provider_or_404(provider)
-    form = CredentialForm(request.POST)
-    if not form.is_valid():
-        return _render_index(
-            request, status=400, open_form=f"connect-{provider}",
-            error=f"Unable to connect: paste the {provider_obj.credential_label} first.",
-        )
     try:
         services.integration_connect(
             organization=request.organization,
             actor=request.user,
             provider_slug=provider_obj.slug,
-            credential=form.cleaned_data["credential"],
+            credential=_credential_from_post(request, provider_obj),
         )
     except ConnectError as exc:
         return _render_index(request, status=400, open_form=f"connect-{provider}", error=exc.message)
@@ -76,23 +74,18 @@ def connect(request, provider):
 @owner_required
 def update_key(request, provider):
     provider_obj = _provider_or_404(provider)
-    form = CredentialForm(request.POST)
-    error = f"Unable to connect: paste the {provider_obj.credential_label} first."
-    if form.is_valid():
-        try:
-            services.integration_update_credential(
-                organization=request.organization,
-                actor=request.user,
-                credential=form.cleaned_data["credential"],
-            )
-        except Integration.DoesNotExist:
-            raise Http404("No active integration.") from None
-        except ConnectError as exc:
-            error = exc.message
-        else:
-            messages.success(request, f"{provider_obj.display_name} key updated. A sync has started.")
-            return redirect("integrations:index")
-    return _render_index(request, status=400, open_form=f"update-{provider}", error=error)
+    try:
+        services.integration_update_credential(
+            organization=request.organization,
+            actor=request.user,
+            credential=_credential_from_post(request, provider_obj),
+        )
+    except Integration.DoesNotExist:
+        raise Http404("No active integration.") from None
+    except ConnectError as exc:
+        return _render_index(request, status=400, open_form=f"update-{provider}", error=exc.message)
+    messages.success(request, f"{provider_obj.display_name} key updated. A sync has started.")
+    return redirect("integrations:index")
 
 
 @require_POST
@@ -125,21 +118,26 @@ def disconnect(request, provider):
 
 @require_POST
 @owner_required
-def default_source(request, provider):
-    """Save the source that applications created through Lavalier carry in the ATS."""
+def save_settings(request, provider):
+    """Save the Owner settings of the active integration (the card's settings form)."""
     provider_obj = _provider_or_404(provider)
-    try:
-        services.integration_set_default_source(
-            organization=request.organization,
-            actor=request.user,
-            source_id=request.POST.get("source_id", ""),
-        )
-    except Integration.DoesNotExist:
-        raise Http404("No active integration.") from None
-    except ValueError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Default source for new {provider_obj.display_name} applications saved.")
+    integration = selectors.active_integration(request.organization)
+    if integration is None or integration.provider != provider_obj.slug:
+        raise Http404("No active integration.")
+    for setting in provider_obj.settings(integration):
+        if setting.name not in request.POST:
+            continue
+        try:
+            provider_obj.save_setting(
+                organization=request.organization,
+                actor=request.user,
+                name=setting.name,
+                value=request.POST[setting.name],
+            )
+        except ValueError as exc:
+            messages.error(request, str(exc))
+            return redirect("integrations:index")
+    messages.success(request, f"{provider_obj.display_name} settings saved.")
     return redirect("integrations:index")
 
 

@@ -49,20 +49,24 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_celery_beat",
+    "ops",
     "accounts",
     "candidates",
     "roles",
     "integrations",
     "ats_ashby",
+    "ats_greenhouse",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "ops.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "ops.middleware.LoginRateLimitMiddleware",
     "accounts.middleware.OrganizationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -168,6 +172,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 
 # Ashby.
 ASHBY_API_URL = env.str("ASHBY_API_URL", default="https://api.ashbyhq.com")
+# Greenhouse Harvest v3: the API base and the OAuth server that issues its tokens.
+GREENHOUSE_API_URL = env.str("GREENHOUSE_API_URL", default="https://harvest.greenhouse.io/v3")
+GREENHOUSE_AUTH_URL = env.str("GREENHOUSE_AUTH_URL", default="https://auth.greenhouse.io")
 # Minutes between incremental syncs that Celery beat starts for each connected organization.
 SYNC_INTERVAL_MINUTES = env.int("SYNC_INTERVAL_MINUTES", default=5)
 
@@ -175,7 +182,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # Appends the `extra` fields of each record as key=value (ids, counts, durations).
+        "plain": {
+            "()": "ops.log_format.KeyValueFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
@@ -191,8 +202,79 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.sweep_outbox",
         "schedule": 60.0,
     },
+    "worker-heartbeat": {
+        "task": "ops.record_heartbeat",
+        "schedule": 60.0,
+    },
     "daily-reconciliation": {
         "task": "integrations.dispatch_reconciliation",
         "schedule": env.int("RECONCILE_INTERVAL_HOURS", default=24) * 3600.0,
     },
 }
+
+
+# Operations and hardening ------------------------------------------------------------
+
+# Keep Django's LOGGING in the worker, so task log lines carry their key=value fields.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# /healthz/worker answers 503 when the heartbeat task last ran longer ago than this.
+WORKER_HEARTBEAT_MAX_AGE_MINUTES = env.int("WORKER_HEARTBEAT_MAX_AGE_MINUTES", default=5)
+# Read timeout, in seconds, of every request to Ashby's API.
+ASHBY_READ_TIMEOUT_SECONDS = env.float("ASHBY_READ_TIMEOUT_SECONDS", default=30.0)
+
+# Cache: Redis when there is one, so that login counters are shared by every process;
+# otherwise a file cache under var/, which `make run`'s processes share too.
+REDIS_URL = env.str("REDIS_URL", default="")
+_cache_redis_url = REDIS_URL or (
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else ""
+)
+if _cache_redis_url:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_redis_url,
+            "KEY_PREFIX": "lavalier",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+# Failed sign-ins allowed per username, and per client address, within the window.
+LOGIN_RATE_LIMIT_USERNAME_FAILURES = env.int("LOGIN_RATE_LIMIT_USERNAME_FAILURES", default=5)
+# Higher than the per-username limit because offices share one address behind NAT.
+LOGIN_RATE_LIMIT_ADDRESS_FAILURES = env.int("LOGIN_RATE_LIMIT_ADDRESS_FAILURES", default=20)
+LOGIN_RATE_LIMIT_WINDOW_SECONDS = env.int("LOGIN_RATE_LIMIT_WINDOW_SECONDS", default=15 * 60)
+
+# Pages load scripts and styles from /static/ only; no inline code anywhere.
+CONTENT_SECURITY_POLICY = env.str(
+    "CONTENT_SECURITY_POLICY",
+    default=(
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+)
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+# HSTS only where cookies are Secure, i.e. behind TLS; plain-HTTP development stays usable.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000) if SECURE_COOKIES else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+
+# Sentry error reports, only when SENTRY_DSN is set. No personal data is sent.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+        send_default_pii=False,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+    )

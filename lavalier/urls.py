@@ -10,4 +10,6 @@ urlpatterns = [
     path("roles/", include("roles.urls")),
     path("settings/integrations/", include("integrations.urls")),
     path("admin/", admin.site.urls),
+    # The staff ops page at /ops/ and the health endpoints /healthz, /readyz, /healthz/worker.
+    path("", include("ops.urls")),
 ]

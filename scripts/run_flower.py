@@ -43,6 +43,8 @@ def main() -> int:
         return 1
 
     env = dict(os.environ, FLOWER_BASIC_AUTH=basic_auth)
+    # Like `make run`, development mode unless DEBUG is set in the environment or .env.
+    env.setdefault("DEBUG", read_dotenv_value("DEBUG") or "true")
     command = [
         str(python), "-m", "celery", "-A", "lavalier", "flower",
         f"--address={FLOWER_ADDRESS}", f"--port={FLOWER_PORT}",

@@ -77,7 +77,7 @@ ROWS: dict[str, Row] = {
     "roles:detail": Row(kwargs=lambda world: {"pk": world.role.pk}, object_scoped=True),
     "roles:edit": Row(kwargs=lambda world: {"pk": world.role.pk}, object_scoped=True),
     # Integrations. No integration is connected in `world`, which is why sync_now,
-    # disconnect and default_source return 404 to an Owner and connect/update_key return
+    # disconnect and settings return 404 to an Owner and connect/update_key return
     # 400 for an empty form.
     "integrations:index": Row(),
     "integrations:card": Row(kwargs=lambda world: {"provider": "ashby"}),
@@ -105,7 +105,7 @@ ROWS: dict[str, Row] = {
         member_status=404,
         recruiter_status=403,
     ),
-    "integrations:default_source": Row(
+    "integrations:settings": Row(
         kwargs=lambda world: {"provider": "ashby"},
         method="post",
         member_status=404,
@@ -117,6 +117,12 @@ ROWS: dict[str, Row] = {
         member_status=302,
         object_scoped=True,
     ),
+    # Operations. The ops page is for staff only: members who are not staff get 404. The
+    # health URLs need no login; no worker runs here, so the heartbeat check fails (503).
+    "ops:dashboard": Row(member_status=404),
+    "ops:healthz": Row(public=True, anonymous_status=200),
+    "ops:readyz": Row(public=True, anonymous_status=200),
+    "ops:healthz_worker": Row(member_status=503, public=True, anonymous_status=503),
 }
 
 # Admin URLs that do not send non-staff users to the admin login: (status, redirect path).

@@ -119,3 +119,20 @@ def test_card_shows_progress_while_running(sandbox, owner_client, connect_ashby)
     html = owner_client.get(reverse("integrations:card", args=["ashby"])).content.decode()
 
     assert "Syncing candidates: 1,200 so far" in html
+
+
+def test_owner_sets_default_source(sandbox, owner_client, connect_ashby):
+    integration = connect_ashby()
+    source = next(s for s in integration.options["sources"] if s["title"] == "Lavalier")
+
+    html = owner_client.get(INDEX).content.decode()
+    assert "Platform: Lavalier" in html
+
+    response = owner_client.post(reverse("integrations:settings", args=["ashby"]), {"default_source_id": source["id"]})
+    assert response.status_code == 302
+    integration.refresh_from_db()
+    assert integration.options["default_source_id"] == source["id"]
+
+    owner_client.post(reverse("integrations:settings", args=["ashby"]), {"default_source_id": "not-a-source"})
+    integration.refresh_from_db()
+    assert integration.options["default_source_id"] == source["id"]
