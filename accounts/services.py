@@ -57,7 +57,9 @@ def organization_create(
     """Create an organization with its first Owner. Raises ValueError on a taken slug."""
     if Organization.objects.filter(slug=slug).exists():
         raise ValueError(f"An organization with the slug {slug} already exists.")
-    organization = Organization.objects.create(slug=slug, name=name or slug.replace("-", " ").title())
+    organization = Organization.objects.create(
+        slug=slug, name=name or slug.replace("-", " ").title()
+    )
     membership, password = member_create(
         organization=organization,
         email=owner_email,

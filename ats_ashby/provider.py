@@ -147,7 +147,9 @@ class AshbyProvider(Provider):
     read_only_role_fields = {
         "work_type": "Work Type reflects the Employment Type set on the job in Ashby.",
     }
-    pushed_candidate_fields = frozenset({"name", "email_addresses", "phone_numbers", "social_links"})
+    pushed_candidate_fields = frozenset(
+        {"name", "email_addresses", "phone_numbers", "social_links"}
+    )
     # job.update takes a title, a team (department) and a location; the description lives
     # on Ashby's job postings, so edits to it stay in Lavalier.
     pushed_role_fields = frozenset({"title", "department", "location"})

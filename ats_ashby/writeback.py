@@ -31,8 +31,22 @@ from .errors import (
 logger = logging.getLogger(__name__)
 
 PROVIDER = "ashby"
-SOCIAL_LINK_TYPES = {"LinkedIn", "GitHub", "Twitter", "Medium", "StackOverflow", "YouTube", "CodePen", "Website"}
-NOT_FOUND_CODES = {"candidate_not_found", "application_not_found", "job_not_found", "interview_stage_not_found"}
+SOCIAL_LINK_TYPES = {
+    "LinkedIn",
+    "GitHub",
+    "Twitter",
+    "Medium",
+    "StackOverflow",
+    "YouTube",
+    "CodePen",
+    "Website",
+}
+NOT_FOUND_CODES = {
+    "candidate_not_found",
+    "application_not_found",
+    "job_not_found",
+    "interview_stage_not_found",
+}
 
 
 def translate_write_error(exc: AshbyError) -> Exception:
@@ -56,7 +70,9 @@ def translate_write_error(exc: AshbyError) -> Exception:
                 "It may have been merged or deleted there.",
                 code=exc.code,
             )
-        return DeliveryRejected(f"Ashby rejected the change: {exc.message}", code=exc.code or "rejected")
+        return DeliveryRejected(
+            f"Ashby rejected the change: {exc.message}", code=exc.code or "rejected"
+        )
     return translate_sync_error(exc)
 
 
@@ -74,14 +90,20 @@ def _alternates(contacts: list[dict]) -> list[str]:
 
 def _social_links(links: list[dict]) -> list[dict]:
     return [
-        {"type": link.get("type") if link.get("type") in SOCIAL_LINK_TYPES else "Website", "url": link["url"]}
+        {
+            "type": link.get("type") if link.get("type") in SOCIAL_LINK_TYPES else "Website",
+            "url": link["url"],
+        }
         for link in links or []
         if link.get("url")
     ]
 
 
 def _link_url(links: list[dict], link_type: str) -> str | None:
-    return next((link["url"] for link in links or [] if link.get("type") == link_type and link.get("url")), None)
+    return next(
+        (link["url"] for link in links or [] if link.get("type") == link_type and link.get("url")),
+        None,
+    )
 
 
 class AshbyWriter:
@@ -113,7 +135,9 @@ class AshbyWriter:
             pk=event.record_id, organization_id=event.organization_id
         ).first()
         if candidate is None:
-            raise DeliveryRejected("The candidate was deleted in Lavalier before the change was sent.")
+            raise DeliveryRejected(
+                "The candidate was deleted in Lavalier before the change was sent."
+            )
         return candidate
 
     # Candidates ---------------------------------------------------------------------------
@@ -127,14 +151,22 @@ class AshbyWriter:
             self._link_candidate(candidate, remote["id"])
         if candidate.resume and not event.payload.get("resume_uploaded"):
             self._upload_resume(candidate)
-            OutboxEvent.objects.filter(pk=event.pk).update(payload={**event.payload, "resume_uploaded": True})
+            OutboxEvent.objects.filter(pk=event.pk).update(
+                payload={**event.payload, "resume_uploaded": True}
+            )
         role_id = event.payload.get("role_id")
         if role_id:
-            application = Application.objects.filter(
-                organization_id=candidate.organization_id, candidate=candidate, role_id=role_id
-            ).select_related("role", "stage").first()
+            application = (
+                Application.objects.filter(
+                    organization_id=candidate.organization_id, candidate=candidate, role_id=role_id
+                )
+                .select_related("role", "stage")
+                .first()
+            )
             if application is not None and not application.remote_id:
-                self._create_application(application, candidate.remote_id, retried=event.attempts > 1)
+                self._create_application(
+                    application, candidate.remote_id, retried=event.attempts > 1
+                )
         Candidate.objects.filter(pk=candidate.pk).update(creation_pending=False)
 
     def _create_fields(self, candidate: Candidate) -> dict:
@@ -148,7 +180,11 @@ class AshbyWriter:
         phone = _primary(candidate.phone_numbers)
         if phone:
             fields["phoneNumber"] = phone
-        for link_type, field in (("LinkedIn", "linkedInUrl"), ("GitHub", "githubUrl"), ("Website", "website")):
+        for link_type, field in (
+            ("LinkedIn", "linkedInUrl"),
+            ("GitHub", "githubUrl"),
+            ("Website", "website"),
+        ):
             url = _link_url(candidate.social_links, link_type)
             if url:
                 fields[field] = url
@@ -179,7 +215,10 @@ class AshbyWriter:
         try:
             with transaction.atomic():
                 Candidate.objects.filter(pk=candidate.pk).update(
-                    provider=PROVIDER, remote_id=remote_id, is_linked=True, last_synced_at=timezone.now()
+                    provider=PROVIDER,
+                    remote_id=remote_id,
+                    is_linked=True,
+                    last_synced_at=timezone.now(),
                 )
         except IntegrityError:
             other = Candidate.objects.filter(
@@ -187,7 +226,8 @@ class AshbyWriter:
             ).first()
             raise DeliveryRejected(
                 "Ashby already has this candidate, and Lavalier shows it as "
-                f"{other.name if other else 'another candidate'}. Delete this copy and use that one."
+                f"{other.name if other else 'another candidate'}. "
+                "Delete this copy and use that one."
             ) from None
         candidate.provider = PROVIDER
         candidate.remote_id = remote_id
@@ -196,7 +236,9 @@ class AshbyWriter:
     def candidate_update(self, event: OutboxEvent) -> None:
         candidate = self._candidate(event)
         if not candidate.remote_id:
-            raise DeliveryRejected("The candidate is not in Ashby yet, so the edit could not be sent.")
+            raise DeliveryRejected(
+                "The candidate is not in Ashby yet, so the edit could not be sent."
+            )
         fields = set(event.payload.get("fields") or [])
         body: dict = {"sendNotifications": False}
         if "name" in fields:
@@ -219,7 +261,9 @@ class AshbyWriter:
     def candidate_upload_resume(self, event: OutboxEvent) -> None:
         candidate = self._candidate(event)
         if not candidate.remote_id:
-            raise DeliveryRejected("The candidate is not in Ashby yet, so the resume could not be sent.")
+            raise DeliveryRejected(
+                "The candidate is not in Ashby yet, so the resume could not be sent."
+            )
         if candidate.resume:
             self._upload_resume(candidate)
 
@@ -237,36 +281,51 @@ class AshbyWriter:
         if isinstance(handle_info, dict) and handle_info.get("id"):
             # The stored file is the one Ashby now has, so the next sync need not fetch it.
             Candidate.objects.filter(pk=candidate.pk).update(
-                resume_remote_id=handle_info["id"], remote_resume={
-                    "id": handle_info["id"], "name": handle_info.get("name", ""), "handle": handle_info.get("handle", "")
-                }
+                resume_remote_id=handle_info["id"],
+                remote_resume={
+                    "id": handle_info["id"],
+                    "name": handle_info.get("name", ""),
+                    "handle": handle_info.get("handle", ""),
+                },
             )
 
     # Applications --------------------------------------------------------------------------
 
     def application_create(self, event: OutboxEvent) -> None:
-        application = Application.objects.filter(
-            pk=event.record_id, organization_id=event.organization_id
-        ).select_related("candidate", "role", "stage").first()
+        application = (
+            Application.objects.filter(pk=event.record_id, organization_id=event.organization_id)
+            .select_related("candidate", "role", "stage")
+            .first()
+        )
         if application is None:
             raise DeliveryRejected("The application was deleted in Lavalier before it was sent.")
         if application.remote_id:
             return
         if not application.candidate.remote_id:
-            raise DeliveryRejected("The candidate is not in Ashby yet, so the application could not be sent.")
-        self._create_application(application, application.candidate.remote_id, retried=event.attempts > 1)
+            raise DeliveryRejected(
+                "The candidate is not in Ashby yet, so the application could not be sent."
+            )
+        self._create_application(
+            application, application.candidate.remote_id, retried=event.attempts > 1
+        )
 
-    def _create_application(self, application: Application, candidate_remote_id: str, *, retried: bool) -> None:
+    def _create_application(
+        self, application: Application, candidate_remote_id: str, *, retried: bool
+    ) -> None:
         role = application.role
         if not role.remote_id:
-            raise DeliveryRejected(f"{role.title} is not an Ashby job, so the application stays in Lavalier.")
+            raise DeliveryRejected(
+                f"{role.title} is not an Ashby job, so the application stays in Lavalier."
+            )
         remote = self._find_application(candidate_remote_id, role.remote_id) if retried else None
         if remote is None:
             try:
                 remote = self.client.application_create(
                     candidate_remote_id,
                     role.remote_id,
-                    interview_stage_id=application.stage.remote_id if application.stage and application.stage.remote_id else None,
+                    interview_stage_id=application.stage.remote_id
+                    if application.stage and application.stage.remote_id
+                    else None,
                     source_id=self.default_source_id,
                 )
             except AshbyRequestError as exc:
@@ -286,15 +345,25 @@ class AshbyWriter:
         return None
 
     def application_change_stage(self, event: OutboxEvent) -> None:
-        application = Application.objects.filter(
-            pk=event.record_id, organization_id=event.organization_id
-        ).select_related("stage").first()
+        application = (
+            Application.objects.filter(pk=event.record_id, organization_id=event.organization_id)
+            .select_related("stage")
+            .first()
+        )
         if application is None or not application.remote_id:
-            raise DeliveryRejected("The application is not in Ashby, so the stage change stays in Lavalier.")
+            raise DeliveryRejected(
+                "The application is not in Ashby, so the stage change stays in Lavalier."
+            )
         stage = application.stage
         if stage is None or not stage.remote_id:
-            raise DeliveryRejected("The stage is not an Ashby stage, so the move stays in Lavalier.")
-        archive_reason_id = event.payload.get("archive_reason_id") if stage.stage_type == stage.StageType.ARCHIVED else None
+            raise DeliveryRejected(
+                "The stage is not an Ashby stage, so the move stays in Lavalier."
+            )
+        archive_reason_id = (
+            event.payload.get("archive_reason_id")
+            if stage.stage_type == stage.StageType.ARCHIVED
+            else None
+        )
         self.client.application_change_stage(
             application.remote_id, stage.remote_id, archive_reason_id=archive_reason_id
         )
@@ -302,7 +371,9 @@ class AshbyWriter:
     # Roles -------------------------------------------------------------------------------
 
     def job_update(self, event: OutboxEvent) -> None:
-        role = Role.objects.filter(pk=event.record_id, organization_id=event.organization_id).first()
+        role = Role.objects.filter(
+            pk=event.record_id, organization_id=event.organization_id
+        ).first()
         if role is None or not role.remote_id:
             raise DeliveryRejected("The role is not an Ashby job, so the edit stays in Lavalier.")
         fields = set(event.payload.get("fields") or [])
@@ -321,7 +392,8 @@ class AshbyWriter:
             if entry.get("name") == name:
                 return entry["id"]
         raise DeliveryRejected(
-            f"Ashby has no {noun} named “{name}”. Choose a {noun} that exists in Ashby, or add it there first."
+            f"Ashby has no {noun} named “{name}”. "
+            f"Choose a {noun} that exists in Ashby, or add it there first."
         )
 
 

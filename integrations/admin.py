@@ -8,7 +8,13 @@ from .models import Integration, OutboxEvent, SyncCursor, SyncRun
 @admin.register(Integration)
 class IntegrationAdmin(OrganizationScopedAdmin):
     list_display = (
-        "organization", "provider", "is_active", "state", "last_synced_at", "error_code", "connected_at",
+        "organization",
+        "provider",
+        "is_active",
+        "state",
+        "last_synced_at",
+        "error_code",
+        "connected_at",
     )
     list_filter = ("provider", "is_active", "state")
     list_select_related = ("organization",)
@@ -16,15 +22,33 @@ class IntegrationAdmin(OrganizationScopedAdmin):
     # The encrypted credential is not editable and never listed.
     exclude = ("encrypted_credential",)
     readonly_fields = (
-        "organization", "provider", "credential_last4", "credential_title", "connected_by",
-        "connected_at", "disconnected_at", "last_synced_at", "last_full_sync_at",
-        "sync_lock_token", "sync_lock_expires_at",
+        "organization",
+        "provider",
+        "credential_last4",
+        "credential_title",
+        "connected_by",
+        "connected_at",
+        "disconnected_at",
+        "last_synced_at",
+        "last_full_sync_at",
+        "sync_lock_token",
+        "sync_lock_expires_at",
     )
 
 
 @admin.register(SyncRun)
 class SyncRunAdmin(OrganizationScopedAdmin):
-    list_display = ("id", "organization", "integration", "trigger", "is_full", "outcome", "started_at", "finished_at", "error_code")
+    list_display = (
+        "id",
+        "organization",
+        "integration",
+        "trigger",
+        "is_full",
+        "outcome",
+        "started_at",
+        "finished_at",
+        "error_code",
+    )
     list_filter = ("outcome", "trigger", "is_full")
     list_select_related = ("organization", "integration")
     search_fields = ("organization__slug", "error_code")
@@ -44,7 +68,17 @@ class SyncCursorAdmin(OrganizationScopedAdmin):
 
 @admin.register(OutboxEvent)
 class OutboxEventAdmin(OrganizationScopedAdmin):
-    list_display = ("id", "organization", "kind", "record_type", "record_id", "state", "attempts", "created_at", "delivered_at")
+    list_display = (
+        "id",
+        "organization",
+        "kind",
+        "record_type",
+        "record_id",
+        "state",
+        "attempts",
+        "created_at",
+        "delivered_at",
+    )
     list_filter = ("state", "kind")
     list_select_related = ("organization",)
     search_fields = ("organization__slug", "kind", "last_error")

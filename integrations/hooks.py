@@ -76,7 +76,9 @@ class IntegrationHooks(SyncHooks):
         return [(r["id"], r["text"]) for r in integration.options.get("archive_reasons", [])]
 
     def retry_push_url(self, record) -> str:
-        record_type = {Candidate: "candidate", Application: "application", Role: "role"}.get(type(record))
+        record_type = {Candidate: "candidate", Application: "application", Role: "role"}.get(
+            type(record)
+        )
         if record_type is None or record.push_state != PushState.FAILED:
             return ""
         return reverse("integrations:retry_push", args=[record_type, record.pk])
@@ -93,7 +95,9 @@ class IntegrationHooks(SyncHooks):
         payload = {"role_id": role.pk if role is not None else None}
         _record_event(integration, "candidate.create", "candidate", candidate, payload)
 
-    def candidate_updated(self, candidate: Candidate, *, changed_fields: set[str], actor: Any) -> None:
+    def candidate_updated(
+        self, candidate: Candidate, *, changed_fields: set[str], actor: Any
+    ) -> None:
         integration = _linked_integration(candidate)
         if integration is None:
             return
@@ -102,12 +106,16 @@ class IntegrationHooks(SyncHooks):
         if "resume" in changed_fields:
             _record_event(integration, "candidate.upload_resume", "candidate", candidate)
         if fields:
-            _record_event(integration, "candidate.update", "candidate", candidate, {"fields": fields})
+            _record_event(
+                integration, "candidate.update", "candidate", candidate, {"fields": fields}
+            )
 
     def application_created(self, application: Application, *, actor: Any) -> None:
         candidate = application.candidate
         integration = _linked_integration(candidate)
-        if integration is None or not (application.role.remote_id and application.role.provider == integration.provider):
+        if integration is None or not (
+            application.role.remote_id and application.role.provider == integration.provider
+        ):
             return
         _record_event(integration, "application.create", "application", application)
 

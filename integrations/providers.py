@@ -102,17 +102,19 @@ class Provider:
         Raises ConnectError naming the first empty or oversized input.
         """
         cleaned = {}
-        for field in self.credential_fields:
-            value = (values.get(field.name) or "").strip()
+        for entry in self.credential_fields:
+            value = (values.get(entry.name) or "").strip()
             if not value:
-                raise ConnectError(f"Unable to connect: enter the {field.label} first.", code="empty")
+                raise ConnectError(
+                    f"Unable to connect: enter the {entry.label} first.", code="empty"
+                )
             if len(value) > MAX_CREDENTIAL_LENGTH:
                 raise ConnectError(
-                    f"Unable to connect: the {field.label} is longer than {MAX_CREDENTIAL_LENGTH} "
+                    f"Unable to connect: the {entry.label} is longer than {MAX_CREDENTIAL_LENGTH} "
                     "characters. Copy it again.",
                     code="too_long",
                 )
-            cleaned[field.name] = value
+            cleaned[entry.name] = value
         if len(cleaned) != 1:
             raise NotImplementedError("Providers with several credential inputs serialize them.")
         return next(iter(cleaned.values()))
@@ -140,7 +142,9 @@ class Provider:
             return []
         choices = [("", "No source")]
         for source in sources:
-            label = f"{source['type']}: {source['title']}" if source.get("type") else source["title"]
+            label = (
+                f"{source['type']}: {source['title']}" if source.get("type") else source["title"]
+            )
             choices.append((str(source["id"]), label))
         return [
             ProviderSetting(
@@ -173,7 +177,6 @@ class Provider:
         fail the run. Must be safe to run again after an interruption at any point.
         """
         raise NotImplementedError
-
 
     def deliver(self, integration: Integration, event: OutboxEvent) -> None:
         """Push one outbox event to the ATS.

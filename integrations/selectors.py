@@ -91,7 +91,9 @@ def integration_cards(organization: Organization, *, history: int = 10) -> list[
 
 
 def integration_card(organization: Organization, provider_slug: str) -> Card | None:
-    return next((c for c in integration_cards(organization) if c.provider.slug == provider_slug), None)
+    return next(
+        (c for c in integration_cards(organization) if c.provider.slug == provider_slug), None
+    )
 
 
 def _provider_name(slug: str) -> str:

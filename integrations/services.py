@@ -182,7 +182,9 @@ def integration_disconnect(*, organization: Organization, actor) -> Integration:
     return integration
 
 
-def integration_request_sync(*, organization: Organization, actor, full: bool = False) -> Integration:
+def integration_request_sync(
+    *, organization: Organization, actor, full: bool = False
+) -> Integration:
     """Queue a sync of the active integration ("Sync now"). Raises Integration.DoesNotExist."""
     integration = Integration.objects.get(organization=organization, is_active=True)
     with transaction.atomic():
@@ -198,16 +200,22 @@ def integration_request_sync(*, organization: Organization, actor, full: bool = 
 
 
 @transaction.atomic
-def integration_set_default_source(*, organization: Organization, actor, source_id: str) -> Integration:
+def integration_set_default_source(
+    *, organization: Organization, actor, source_id: str
+) -> Integration:
     """Set (or clear, with "") the source new applications carry in the ATS.
 
     Raises ValueError for a source the ATS did not list in the last sync, and
     Integration.DoesNotExist without an active integration.
     """
-    integration = Integration.objects.select_for_update().get(organization=organization, is_active=True)
+    integration = Integration.objects.select_for_update().get(
+        organization=organization, is_active=True
+    )
     sources = {s["id"]: s for s in integration.options.get("sources", [])}
     if source_id and source_id not in sources:
-        raise ValueError("That source is not in the list from the last sync. Sync now and choose again.")
+        raise ValueError(
+            "That source is not in the list from the last sync. Sync now and choose again."
+        )
     integration.options = {**integration.options, "default_source_id": source_id}
     integration.save(update_fields=["options"])
     audit_record(
@@ -231,11 +239,20 @@ def _finish(run: SyncRun, outcome: str, *, code: str = "", message: str = "") ->
     run.error_code = code
     run.error_message = message
     run.save(
-        update_fields=["outcome", "finished_at", "error_code", "error_message", "counts", "progress"]
+        update_fields=[
+            "outcome",
+            "finished_at",
+            "error_code",
+            "error_message",
+            "counts",
+            "progress",
+        ]
     )
 
 
-def integration_sync_run(integration_id: int, *, trigger: str, full: bool = False) -> SyncRun | None:
+def integration_sync_run(
+    integration_id: int, *, trigger: str, full: bool = False
+) -> SyncRun | None:
     """Run one sync of an integration in this process and return its record.
 
     Returns None, doing nothing, when the integration is gone or inactive or another run
@@ -250,7 +267,10 @@ def integration_sync_run(integration_id: int, *, trigger: str, full: bool = Fals
     if token is None:
         logger.info(
             "sync skipped: another run has the lock",
-            extra={"integration_id": integration.pk, "organization_id": integration.organization_id},
+            extra={
+                "integration_id": integration.pk,
+                "organization_id": integration.organization_id,
+            },
         )
         return None
 

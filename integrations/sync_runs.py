@@ -39,9 +39,9 @@ def lock_acquire(integration_id: int) -> str | None:
 
 def lock_renew(integration_id: int, token: str) -> bool:
     return bool(
-        Integration.objects.filter(
-            pk=integration_id, is_active=True, sync_lock_token=token
-        ).update(sync_lock_expires_at=timezone.now() + LOCK_TTL)
+        Integration.objects.filter(pk=integration_id, is_active=True, sync_lock_token=token).update(
+            sync_lock_expires_at=timezone.now() + LOCK_TTL
+        )
     )
 
 
@@ -53,9 +53,7 @@ def lock_release(integration_id: int, token: str) -> None:
 
 def halt_abandoned_runs(integration: Integration) -> int:
     """Close runs left `running` by a worker that died; only call while holding the lock."""
-    return SyncRun.objects.filter(
-        integration=integration, outcome=SyncRun.Outcome.RUNNING
-    ).update(
+    return SyncRun.objects.filter(integration=integration, outcome=SyncRun.Outcome.RUNNING).update(
         outcome=SyncRun.Outcome.HALTED,
         finished_at=timezone.now(),
         error_code="worker_lost",

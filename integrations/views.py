@@ -49,7 +49,9 @@ def card(request, provider):
 
 
 def _credential_from_post(request, provider_obj) -> str:
-    values = {field.name: request.POST.get(field.name, "") for field in provider_obj.credential_fields}
+    values = {
+        field.name: request.POST.get(field.name, "") for field in provider_obj.credential_fields
+    }
     return provider_obj.credential_from_fields(values)
 
 
@@ -65,8 +67,12 @@ def connect(request, provider):
             credential=_credential_from_post(request, provider_obj),
         )
     except ConnectError as exc:
-        return _render_index(request, status=400, open_form=f"connect-{provider}", error=exc.message)
-    messages.success(request, f"Connected to {provider_obj.display_name}. The first sync has started.")
+        return _render_index(
+            request, status=400, open_form=f"connect-{provider}", error=exc.message
+        )
+    messages.success(
+        request, f"Connected to {provider_obj.display_name}. The first sync has started."
+    )
     return redirect("integrations:index")
 
 
@@ -148,7 +154,10 @@ def retry_push(request, record_type, record_id):
     from .outbox import RECORD_MODELS, outbox_retry
 
     model = RECORD_MODELS.get(record_type)
-    if model is None or not model.objects.filter(organization=request.organization, pk=record_id).exists():
+    if (
+        model is None
+        or not model.objects.filter(organization=request.organization, pk=record_id).exists()
+    ):
         raise Http404("No such record.")
     count = outbox_retry(
         organization_id=request.organization.pk,
@@ -161,6 +170,12 @@ def retry_push(request, record_type, record_id):
     else:
         messages.info(request, "There was nothing to send again.")
     next_url = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return redirect(next_url)
-    return redirect("candidates:detail", pk=record_id) if record_type == "candidate" else redirect("integrations:index")
+    return (
+        redirect("candidates:detail", pk=record_id)
+        if record_type == "candidate"
+        else redirect("integrations:index")
+    )

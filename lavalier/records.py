@@ -13,7 +13,8 @@ class ExternalRecord(models.Model):
     """
 
     provider = models.CharField(max_length=32, blank=True, default="")
-    remote_id = models.CharField(max_length=128, null=True, blank=True)
+    # NULL, not "", for local rows: NULLs never collide in the unique constraint below.
+    remote_id = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
     remote_updated_at = models.DateTimeField(null=True, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     is_linked = models.BooleanField(default=False)

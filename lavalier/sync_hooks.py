@@ -36,7 +36,9 @@ class SyncHooks:
     def candidate_created(self, candidate: Candidate, *, role: Role | None, actor: Any) -> None:
         """Called inside the creating transaction."""
 
-    def candidate_updated(self, candidate: Candidate, *, changed_fields: set[str], actor: Any) -> None:
+    def candidate_updated(
+        self, candidate: Candidate, *, changed_fields: set[str], actor: Any
+    ) -> None:
         """Called inside the updating transaction with the names of the changed fields."""
 
     def application_created(self, application: Application, *, actor: Any) -> None:

@@ -81,7 +81,11 @@ class CandidateFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Candidate {n}")
     email_addresses = factory.LazyAttribute(
         lambda c: [
-            {"value": f"{c.name.lower().replace(' ', '.')}@example.test", "type": "Personal", "is_primary": True}
+            {
+                "value": f"{c.name.lower().replace(' ', '.')}@example.test",
+                "type": "Personal",
+                "is_primary": True,
+            }
         ]
     )
 
@@ -91,6 +95,8 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
         model = Application
 
     organization = factory.SubFactory(OrganizationFactory)
-    candidate = factory.SubFactory(CandidateFactory, organization=factory.SelfAttribute("..organization"))
+    candidate = factory.SubFactory(
+        CandidateFactory, organization=factory.SelfAttribute("..organization")
+    )
     role = factory.SubFactory(RoleFactory, organization=factory.SelfAttribute("..organization"))
     status = Application.Status.ACTIVE

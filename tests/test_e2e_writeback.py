@@ -158,8 +158,8 @@ def test_new_candidate_created_once_with_source(
     card.get_by_label("Source for applications created through Lavalier").select_option(
         label="Platform: Lavalier"
     )
-    card.get_by_role("button", name="Save source").click()
-    expect(page.get_by_text("Default source for new Ashby applications saved.")).to_be_visible()
+    card.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_text("Ashby settings saved.")).to_be_visible()
     source_id = Integration.objects.get(pk=synced.pk).options["default_source_id"]
     assert source_id
     # The sandbox delays its candidate.create response by 3 s, so the page shows the

@@ -32,10 +32,12 @@ def spec_path() -> Path:
 def load_spec() -> dict:
     path = spec_path()
     if not path.is_file():
-        pytest.fail(
-            f"Ashby OpenAPI document not found at {path}; set ASHBY_OPENAPI_SPEC to its path",
-            pytrace=False,
-        )
+        message = f"Ashby OpenAPI document not found at {path}; set ASHBY_OPENAPI_SPEC to its path"
+        # CI always has the document, so there a missing file is an error. A checkout
+        # without it skips the conformance checks instead of failing the whole run.
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
     with path.open(encoding="utf-8") as handle:
         return json.load(handle)
 

@@ -1,7 +1,5 @@
 """The sandbox's requests and responses validate against Ashby's OpenAPI document."""
 
-import json
-import os
 import re
 from pathlib import Path
 
@@ -12,18 +10,12 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from ats_ashby.sandbox import ENDPOINT_PERMISSIONS, start_sandbox
+from ats_ashby.tests.test_client_spec import load_spec
 
 SPEC_URI = "urn:ashby-openapi"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def load_spec():
-    path = Path(os.environ.get("ASHBY_OPENAPI_SPEC", REPO_ROOT.parent / "shared" /
-                               "ashby-openapi.json"))
-    if not path.is_file():
-        pytest.fail(f"Ashby OpenAPI document not found at {path}; set ASHBY_OPENAPI_SPEC to its "
-                    "path", pytrace=False)
-    return json.loads(path.read_text())
 
 
 @pytest.fixture(scope="module")

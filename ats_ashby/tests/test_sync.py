@@ -50,7 +50,9 @@ def snapshot(organization) -> dict:
                 "remote_id", "candidate__remote_id", "role__remote_id", "stage__remote_id", "status"
             )
         ),
-        "job_posts": set(JobPost.objects.filter(organization=organization).values_list("remote_id", "title")),
+        "job_posts": set(
+            JobPost.objects.filter(organization=organization).values_list("remote_id", "title")
+        ),
     }
 
 
@@ -70,8 +72,13 @@ def test_full_sync_maps_jobs_to_roles(sandbox, organization, connect_ashby):
     open_remote_ids = {j["id"] for j in visible_jobs if j["status"] == "Open"}
     roles = Role.objects.filter(organization=organization, is_visible=True)
     assert set(roles.values_list("remote_id", flat=True)) == open_remote_ids
-    work_types = {"FullTime": "full_time", "PartTime": "part_time", "Contract": "contract",
-                  "Intern": "internship", "Temporary": "temporary"}
+    work_types = {
+        "FullTime": "full_time",
+        "PartTime": "part_time",
+        "Contract": "contract",
+        "Intern": "internship",
+        "Temporary": "temporary",
+    }
     for job in visible_jobs:
         role = Role.objects.get(organization=organization, remote_id=job["id"])
         assert role.work_type == work_types[job["employmentType"]]
@@ -123,27 +130,43 @@ def test_interrupted_run_then_rerun_matches_clean_run(
         integration_sync_run(integration.pk, trigger="connect")
     monkeypatch.setattr(RunRecorder, "page_done", original)
     # A dead worker releases nothing: the lock stays until it expires.
-    Integration.objects.filter(pk=integration.pk).update(sync_lock_token="dead", sync_lock_expires_at=timezone.now())
+    Integration.objects.filter(pk=integration.pk).update(
+        sync_lock_token="dead", sync_lock_expires_at=timezone.now()
+    )
     monkeypatch.setattr(sync_runs, "LOCK_TTL", sync_runs.LOCK_TTL)
 
     rerun = integration_sync_run(integration.pk, trigger="schedule")
     assert rerun.outcome == SyncRun.Outcome.SUCCESS
-    assert SyncRun.objects.filter(integration=integration, outcome=SyncRun.Outcome.HALTED).count() == 1
+    assert (
+        SyncRun.objects.filter(integration=integration, outcome=SyncRun.Outcome.HALTED).count() == 1
+    )
 
     clean = integration_connect(
-        organization=other_organization, actor=None, provider_slug="ashby", credential="sandbox_full"
+        organization=other_organization,
+        actor=None,
+        provider_slug="ashby",
+        credential="sandbox_full",
     )
     assert integration_sync_run(clean.pk, trigger="connect").outcome == SyncRun.Outcome.SUCCESS
     assert snapshot(organization) == snapshot(other_organization)
 
 
-def test_incremental_sync_follows_activity(sandbox, organization, other_organization, connect_ashby):
+def test_incremental_sync_follows_activity(
+    sandbox, organization, other_organization, connect_ashby
+):
     integration = connect_ashby()
     changed = sandbox_control(
         sandbox,
         "POST",
         "/_sandbox/activity",
-        {"moves": 15, "archives": 8, "unarchives": 3, "close_jobs": 2, "open_jobs": 1, "new_candidates": 6},
+        {
+            "moves": 15,
+            "archives": 8,
+            "unarchives": 3,
+            "close_jobs": 2,
+            "open_jobs": 1,
+            "new_candidates": 6,
+        },
     )
     assert changed["closed_jobs"]
 
@@ -157,7 +180,10 @@ def test_incremental_sync_follows_activity(sandbox, organization, other_organiza
         assert role.status == Role.Status.CLOSED
         assert not role.is_visible
     clean = integration_connect(
-        organization=other_organization, actor=None, provider_slug="ashby", credential="sandbox_full"
+        organization=other_organization,
+        actor=None,
+        provider_slug="ashby",
+        credential="sandbox_full",
     )
     integration_sync_run(clean.pk, trigger="connect")
     assert snapshot(organization)["applications"] == snapshot(other_organization)["applications"]
@@ -188,14 +214,18 @@ def _count(entry) -> int:
 
 def test_expired_sync_token_syncs_list_in_full(sandbox, organization, connect_ashby):
     integration = connect_ashby()
-    tokens_before = set(SyncCursor.objects.filter(integration=integration).values_list("list_name", "sync_token"))
+    tokens_before = set(
+        SyncCursor.objects.filter(integration=integration).values_list("list_name", "sync_token")
+    )
     sandbox_control(sandbox, "POST", "/_sandbox/expire", {"sync_tokens": True})
 
     run = integration_sync_run(integration.pk, trigger="schedule")
 
     assert run.outcome == SyncRun.Outcome.SUCCESS
     assert any("sync token" in note for note in run.notes)
-    tokens_after = set(SyncCursor.objects.filter(integration=integration).values_list("list_name", "sync_token"))
+    tokens_after = set(
+        SyncCursor.objects.filter(integration=integration).values_list("list_name", "sync_token")
+    )
     assert tokens_after and tokens_after != tokens_before
     assert visible_remote_ids(organization) == expected_visible_candidate_ids(sandbox.url)
 
@@ -224,7 +254,9 @@ def test_expired_cursor_restarts_pass(sandbox, organization, connect_ashby, monk
 def test_resumes_stored_for_visible_candidates(organization, connect_ashby):
     connect_ashby()
 
-    with_resume = Candidate.objects.filter(organization=organization, is_visible=True).exclude(remote_resume={})
+    with_resume = Candidate.objects.filter(organization=organization, is_visible=True).exclude(
+        remote_resume={}
+    )
     assert with_resume.exists()
     for candidate in with_resume:
         assert candidate.resume_remote_id == candidate.remote_resume["id"]
@@ -244,9 +276,15 @@ def test_deactivated_key_stops_scheduled_syncs(sandbox, organization, connect_as
     integration.refresh_from_db()
     assert run.outcome == SyncRun.Outcome.FAILURE
     assert integration.state == Integration.State.ERROR
-    assert integration.error_message == "Unable to connect: the API key was rejected by Ashby. Update the key."
+    assert (
+        integration.error_message
+        == "Unable to connect: the API key was rejected by Ashby. Update the key."
+    )
     assert integration.pk not in integrations_due_for_sync()
-    assert Candidate.objects.filter(organization=organization, is_visible=True).count() == candidates_before
+    assert (
+        Candidate.objects.filter(organization=organization, is_visible=True).count()
+        == candidates_before
+    )
 
 
 def test_disconnect_and_reconnect_relinks(sandbox, organization, owner, connect_ashby):
@@ -259,7 +297,9 @@ def test_disconnect_and_reconnect_relinks(sandbox, organization, owner, connect_
 
     connect_ashby()
     assert (Candidate.objects.count(), Application.objects.count(), Role.objects.count()) == counts
-    assert not Candidate.objects.filter(organization=organization, provider="ashby", is_linked=False).exists()
+    assert not Candidate.objects.filter(
+        organization=organization, provider="ashby", is_linked=False
+    ).exists()
 
 
 def test_sync_keeps_pending_local_edit(sandbox, organization, connect_ashby):

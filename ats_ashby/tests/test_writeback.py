@@ -31,7 +31,8 @@ def dump(sandbox, kind, remote_id=None):
 
 def sandbox_candidates_by_email(sandbox, email):
     return [
-        c for c in dump(sandbox, "candidates")
+        c
+        for c in dump(sandbox, "candidates")
         if any(e.get("value") == email for e in c.get("emailAddresses") or [])
     ]
 
@@ -42,10 +43,16 @@ def synced(sandbox, organization, connect_ashby):
 
 
 def visible_candidate(organization):
-    return Candidate.objects.filter(organization=organization, is_visible=True, origin="ats").order_by("pk").first()
+    return (
+        Candidate.objects.filter(organization=organization, is_visible=True, origin="ats")
+        .order_by("pk")
+        .first()
+    )
 
 
-def test_candidate_edit_reaches_ashby(sandbox, organization, owner, synced, django_capture_on_commit_callbacks):
+def test_candidate_edit_reaches_ashby(
+    sandbox, organization, owner, synced, django_capture_on_commit_callbacks
+):
     candidate = visible_candidate(organization)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -72,29 +79,47 @@ def test_read_only_fields_rejected(organization, owner, synced):
 
     for field in ("title", "company", "location"):
         with pytest.raises(ValidationError) as caught:
-            candidate_update(organization=organization, candidate_id=candidate.pk, actor=owner, changes={field: "Changed"})
+            candidate_update(
+                organization=organization,
+                candidate_id=candidate.pk,
+                actor=owner,
+                changes={field: "Changed"},
+            )
         assert "Managed in Ashby" in str(caught.value)
     assert not OutboxEvent.objects.exists()
 
 
-def test_role_work_type_read_only_and_title_pushed(sandbox, organization, owner, synced, django_capture_on_commit_callbacks):
+def test_role_work_type_read_only_and_title_pushed(
+    sandbox, organization, owner, synced, django_capture_on_commit_callbacks
+):
     role = Role.objects.filter(organization=organization, is_visible=True).first()
     other = "contract" if role.work_type != "contract" else "temporary"
 
     with pytest.raises(ValidationError) as caught:
-        role_update(organization=organization, role_id=role.pk, actor=owner, changes={"work_type": other})
+        role_update(
+            organization=organization, role_id=role.pk, actor=owner, changes={"work_type": other}
+        )
     assert "Work Type reflects the Employment Type" in str(caught.value)
 
     with django_capture_on_commit_callbacks(execute=True):
-        role_update(organization=organization, role_id=role.pk, actor=owner, changes={"title": "Staff Engineer (renamed)"})
+        role_update(
+            organization=organization,
+            role_id=role.pk,
+            actor=owner,
+            changes={"title": "Staff Engineer (renamed)"},
+        )
     assert dump(sandbox, "jobs", role.remote_id)[0]["title"] == "Staff Engineer (renamed)"
 
 
-def test_new_candidate_created_once_with_application(sandbox, organization, owner, synced, django_capture_on_commit_callbacks):
+def test_new_candidate_created_once_with_application(
+    sandbox, organization, owner, synced, django_capture_on_commit_callbacks
+):
     integration = synced
     source = next(s for s in integration.options["sources"] if s["title"] == "Lavalier")
     integration_set_default_source(organization=organization, actor=owner, source_id=source["id"])
-    role = Role.objects.filter(organization=organization, is_visible=True, interview_plan__isnull=False).first()
+    role = Role.objects.filter(
+        organization=organization, is_visible=True, interview_plan__isnull=False
+    ).first()
     resume = SimpleUploadedFile("cv.pdf", PDF, content_type="application/pdf")
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -102,7 +127,9 @@ def test_new_candidate_created_once_with_application(sandbox, organization, owne
             organization=organization,
             actor=owner,
             name="Nadia New",
-            email_addresses=[{"value": "nadia.new@example.test", "type": "Personal", "is_primary": True}],
+            email_addresses=[
+                {"value": "nadia.new@example.test", "type": "Personal", "is_primary": True}
+            ],
             resume=resume,
             role_id=role.pk,
         )
@@ -110,7 +137,9 @@ def test_new_candidate_created_once_with_application(sandbox, organization, owne
     assert candidate.creation_pending
     assert candidate.is_locked
     with pytest.raises(ValidationError, match="Pending creation in Ashby"):
-        candidate_update(organization=organization, candidate_id=candidate.pk, actor=owner, changes={"name": "x"})
+        candidate_update(
+            organization=organization, candidate_id=candidate.pk, actor=owner, changes={"name": "x"}
+        )
     with pytest.raises(ValidationError, match="Pending creation in Ashby"):
         candidate_delete(organization=organization, candidate_id=candidate.pk, actor=owner)
 
@@ -124,22 +153,30 @@ def test_new_candidate_created_once_with_application(sandbox, organization, owne
     assert len(remote) == 1
     assert remote[0]["id"] == candidate.remote_id
     assert remote[0].get("resumeFileHandle")
-    applications = [a for a in dump(sandbox, "applications") if a["candidate"]["id"] == candidate.remote_id]
+    applications = [
+        a for a in dump(sandbox, "applications") if a["candidate"]["id"] == candidate.remote_id
+    ]
     assert len(applications) == 1
     assert applications[0]["job"]["id"] == role.remote_id
     assert applications[0]["source"]["id"] == source["id"]
     assert Application.objects.get(candidate=candidate).remote_id == applications[0]["id"]
 
 
-def test_create_survives_500_after_store(sandbox, organization, owner, synced, django_capture_on_commit_callbacks):
-    sandbox_control(sandbox, "POST", "/_sandbox/faults", {"fail_after_store": ["candidate.create"], "count": 1})
+def test_create_survives_500_after_store(
+    sandbox, organization, owner, synced, django_capture_on_commit_callbacks
+):
+    sandbox_control(
+        sandbox, "POST", "/_sandbox/faults", {"fail_after_store": ["candidate.create"], "count": 1}
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         candidate = candidate_create(
             organization=organization,
             actor=owner,
             name="Tom Timeout",
-            email_addresses=[{"value": "tom.timeout@example.test", "type": "Personal", "is_primary": True}],
+            email_addresses=[
+                {"value": "tom.timeout@example.test", "type": "Personal", "is_primary": True}
+            ],
         )
 
     candidate.refresh_from_db()
@@ -147,7 +184,9 @@ def test_create_survives_500_after_store(sandbox, organization, owner, synced, d
     assert len(sandbox_candidates_by_email(sandbox, "tom.timeout@example.test")) == 1
 
 
-def test_worker_death_mid_push_adopts_candidate(sandbox, organization, owner, synced, django_capture_on_commit_callbacks, monkeypatch):
+def test_worker_death_mid_push_adopts_candidate(
+    sandbox, organization, owner, synced, django_capture_on_commit_callbacks, monkeypatch
+):
     """Ashby stored the candidate but the worker died before Lavalier recorded it."""
     from ats_ashby import writeback
 
@@ -156,7 +195,9 @@ def test_worker_death_mid_push_adopts_candidate(sandbox, organization, owner, sy
             organization=organization,
             actor=owner,
             name="Wendy Worker",
-            email_addresses=[{"value": "wendy.worker@example.test", "type": "Personal", "is_primary": True}],
+            email_addresses=[
+                {"value": "wendy.worker@example.test", "type": "Personal", "is_primary": True}
+            ],
         )
     original = writeback.AshbyWriter._link_candidate
 
@@ -176,11 +217,18 @@ def test_worker_death_mid_push_adopts_candidate(sandbox, organization, owner, sy
     assert len(sandbox_candidates_by_email(sandbox, "wendy.worker@example.test")) == 1
 
 
-def test_commit_without_push_is_swept(sandbox, organization, owner, synced, django_capture_on_commit_callbacks):
+def test_commit_without_push_is_swept(
+    sandbox, organization, owner, synced, django_capture_on_commit_callbacks
+):
     """A crash between the commit and the queueing leaves an outbox row the sweeper finds."""
     candidate = visible_candidate(organization)
     with django_capture_on_commit_callbacks(execute=False):
-        candidate_update(organization=organization, candidate_id=candidate.pk, actor=owner, changes={"name": "Swept Name"})
+        candidate_update(
+            organization=organization,
+            candidate_id=candidate.pk,
+            actor=owner,
+            changes={"name": "Swept Name"},
+        )
     OutboxEvent.objects.update(created_at=OutboxEvent.objects.get().created_at.replace(year=2020))
 
     assert outbox_due_records() == [("candidate", candidate.pk)]
@@ -188,10 +236,17 @@ def test_commit_without_push_is_swept(sandbox, organization, owner, synced, djan
     assert dump(sandbox, "candidates", candidate.remote_id)[0]["name"] == "Swept Name"
 
 
-def test_sync_while_edit_waits_keeps_edit(sandbox, organization, owner, synced, django_capture_on_commit_callbacks):
+def test_sync_while_edit_waits_keeps_edit(
+    sandbox, organization, owner, synced, django_capture_on_commit_callbacks
+):
     candidate = visible_candidate(organization)
     with django_capture_on_commit_callbacks(execute=False):
-        candidate_update(organization=organization, candidate_id=candidate.pk, actor=owner, changes={"name": "Waiting Edit"})
+        candidate_update(
+            organization=organization,
+            candidate_id=candidate.pk,
+            actor=owner,
+            changes={"name": "Waiting Edit"},
+        )
 
     integration_sync_run(synced.pk, trigger="manual", full=True)
     candidate.refresh_from_db()
@@ -204,26 +259,53 @@ def test_sync_while_edit_waits_keeps_edit(sandbox, organization, owner, synced, 
     assert dump(sandbox, "candidates", candidate.remote_id)[0]["name"] == "Waiting Edit"
 
 
-def test_stage_move_pushed_and_archive_needs_reason(sandbox, organization, owner, synced, django_capture_on_commit_callbacks):
+def test_stage_move_pushed_and_archive_needs_reason(
+    sandbox, organization, owner, synced, django_capture_on_commit_callbacks
+):
     application = (
-        Application.objects.filter(organization=organization, status="active", stage__stage_type="active", candidate__is_visible=True)
+        Application.objects.filter(
+            organization=organization,
+            status="active",
+            stage__stage_type="active",
+            candidate__is_visible=True,
+        )
         .select_related("role")
         .first()
     )
     plan_stages = PipelineStage.objects.filter(plan_id=application.role.interview_plan_id)
-    target = plan_stages.filter(stage_type="offer").first() or plan_stages.exclude(pk=application.stage_id).filter(stage_type="active").first()
+    target = (
+        plan_stages.filter(stage_type="offer").first()
+        or plan_stages.exclude(pk=application.stage_id).filter(stage_type="active").first()
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
-        application_change_stage(organization=organization, actor=owner, application_id=application.pk, stage_id=target.pk)
-    assert dump(sandbox, "applications", application.remote_id)[0]["currentInterviewStage"]["id"] == target.remote_id
+        application_change_stage(
+            organization=organization,
+            actor=owner,
+            application_id=application.pk,
+            stage_id=target.pk,
+        )
+    assert (
+        dump(sandbox, "applications", application.remote_id)[0]["currentInterviewStage"]["id"]
+        == target.remote_id
+    )
 
     archived = plan_stages.get(stage_type="archived")
     with pytest.raises(ValidationError, match="archive reason"):
-        application_change_stage(organization=organization, actor=owner, application_id=application.pk, stage_id=archived.pk)
+        application_change_stage(
+            organization=organization,
+            actor=owner,
+            application_id=application.pk,
+            stage_id=archived.pk,
+        )
     reason_id = synced.options["archive_reasons"][0]["id"]
     with django_capture_on_commit_callbacks(execute=True):
         application_change_stage(
-            organization=organization, actor=owner, application_id=application.pk, stage_id=archived.pk, archive_reason_id=reason_id
+            organization=organization,
+            actor=owner,
+            application_id=application.pk,
+            stage_id=archived.pk,
+            archive_reason_id=reason_id,
         )
     remote = dump(sandbox, "applications", application.remote_id)[0]
     assert remote["status"] == "Archived"
@@ -232,17 +314,33 @@ def test_stage_move_pushed_and_archive_needs_reason(sandbox, organization, owner
     application.refresh_from_db()
     assert application.is_stage_locked
     with pytest.raises(ValidationError) as caught:
-        application_change_stage(organization=organization, actor=owner, application_id=application.pk, stage_id=target.pk)
+        application_change_stage(
+            organization=organization,
+            actor=owner,
+            application_id=application.pk,
+            stage_id=target.pk,
+        )
     assert STAGE_LOCKED_MESSAGE in str(caught.value)
 
 
-def test_rejected_change_fails_record_only(sandbox, organization, owner, synced, django_capture_on_commit_callbacks):
-    first, second = Candidate.objects.filter(organization=organization, is_visible=True, origin="ats")[:2]
+def test_rejected_change_fails_record_only(
+    sandbox, organization, owner, synced, django_capture_on_commit_callbacks
+):
+    first, second = Candidate.objects.filter(
+        organization=organization, is_visible=True, origin="ats"
+    )[:2]
     Candidate.objects.filter(pk=first.pk).update(remote_id="00000000-0000-0000-0000-000000000000")
 
     with django_capture_on_commit_callbacks(execute=True):
-        candidate_update(organization=organization, candidate_id=first.pk, actor=owner, changes={"name": "Ghost"})
-        candidate_update(organization=organization, candidate_id=second.pk, actor=owner, changes={"name": "Still Works"})
+        candidate_update(
+            organization=organization, candidate_id=first.pk, actor=owner, changes={"name": "Ghost"}
+        )
+        candidate_update(
+            organization=organization,
+            candidate_id=second.pk,
+            actor=owner,
+            changes={"name": "Still Works"},
+        )
 
     first.refresh_from_db()
     second.refresh_from_db()
@@ -252,15 +350,38 @@ def test_rejected_change_fails_record_only(sandbox, organization, owner, synced,
     assert second.push_state == PushState.SYNCED
 
 
-def test_missing_write_permission_puts_integration_in_error(sandbox, organization, owner, synced, django_capture_on_commit_callbacks):
-    sandbox_control(sandbox, "POST", "/_sandbox/keys", {"sandbox_full": {"scopes": [
-        "jobs:read", "candidates:read", "interviews:read", "hiringProcessMetadata:read",
-        "organization:read", "offers:read", "apiKeys:read", "approvals:read", "jobs:write",
-    ]}})
+def test_missing_write_permission_puts_integration_in_error(
+    sandbox, organization, owner, synced, django_capture_on_commit_callbacks
+):
+    sandbox_control(
+        sandbox,
+        "POST",
+        "/_sandbox/keys",
+        {
+            "sandbox_full": {
+                "scopes": [
+                    "jobs:read",
+                    "candidates:read",
+                    "interviews:read",
+                    "hiringProcessMetadata:read",
+                    "organization:read",
+                    "offers:read",
+                    "apiKeys:read",
+                    "approvals:read",
+                    "jobs:write",
+                ]
+            }
+        },
+    )
     candidate = visible_candidate(organization)
 
     with django_capture_on_commit_callbacks(execute=True):
-        candidate_update(organization=organization, candidate_id=candidate.pk, actor=owner, changes={"name": "Blocked"})
+        candidate_update(
+            organization=organization,
+            candidate_id=candidate.pk,
+            actor=owner,
+            changes={"name": "Blocked"},
+        )
 
     integration = Integration.objects.get(pk=synced.pk)
     assert integration.state == Integration.State.ERROR
@@ -268,12 +389,24 @@ def test_missing_write_permission_puts_integration_in_error(sandbox, organizatio
     assert OutboxEvent.objects.get().state == OutboxEvent.State.PENDING
 
 
-def test_transient_failure_retries_later(sandbox, organization, owner, synced, django_capture_on_commit_callbacks):
-    sandbox_control(sandbox, "POST", "/_sandbox/faults", {"rate_5xx": 1.0, "endpoints": ["candidate.update"], "count": 1})
+def test_transient_failure_retries_later(
+    sandbox, organization, owner, synced, django_capture_on_commit_callbacks
+):
+    sandbox_control(
+        sandbox,
+        "POST",
+        "/_sandbox/faults",
+        {"rate_5xx": 1.0, "endpoints": ["candidate.update"], "count": 1},
+    )
     candidate = visible_candidate(organization)
 
     with django_capture_on_commit_callbacks(execute=False):
-        candidate_update(organization=organization, candidate_id=candidate.pk, actor=owner, changes={"name": "Retry Me"})
+        candidate_update(
+            organization=organization,
+            candidate_id=candidate.pk,
+            actor=owner,
+            changes={"name": "Retry Me"},
+        )
     outbox_deliver_record("candidate", candidate.pk)
 
     event = OutboxEvent.objects.get()

@@ -16,7 +16,9 @@ def relative_time(value):
     exact = date_format(local, "j M Y, H:i:s T")
     delta = timezone.now() - value
     relative = "just now" if delta.total_seconds() < 60 else f"{timesince(value).split(',')[0]} ago"
-    return format_html('<time datetime="{}" title="{}">{}</time>', value.isoformat(), exact, relative)
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>', value.isoformat(), exact, relative
+    )
 
 
 @register.simple_tag
@@ -24,7 +26,13 @@ def run_counts(run):
     """Summarise a run's counts as "candidates +3 ~2 −1" per entity with changes."""
     parts = []
     for entity, counts in sorted((run.counts or {}).items()):
-        created, updated, hidden = counts.get("created", 0), counts.get("updated", 0), counts.get("hidden", 0)
+        created, updated, hidden = (
+            counts.get("created", 0),
+            counts.get("updated", 0),
+            counts.get("hidden", 0),
+        )
         if created or updated or hidden:
-            parts.append(f"{entity.replace('_', ' ')}: {created} new, {updated} updated, {hidden} hidden")
+            parts.append(
+                f"{entity.replace('_', ' ')}: {created} new, {updated} updated, {hidden} hidden"
+            )
     return "; ".join(parts) or "No changes"

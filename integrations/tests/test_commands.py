@@ -24,16 +24,26 @@ def run_command(*args, stdin: str = "") -> str:
 
 def test_connect_command_prints_dialog_message(sandbox, organization):
     with pytest.raises(CommandError) as caught:
-        run_command("integration_connect", "ashby", "--org", organization.slug, stdin="sandbox_deactivated\n")
+        run_command(
+            "integration_connect",
+            "ashby",
+            "--org",
+            organization.slug,
+            stdin="sandbox_deactivated\n",
+        )
 
     assert "Unable to connect: this API key was deactivated in Ashby" in str(caught.value)
 
 
-def test_connect_sync_and_status_commands(sandbox, organization, django_capture_on_commit_callbacks):
+def test_connect_sync_and_status_commands(
+    sandbox, organization, django_capture_on_commit_callbacks
+):
     from ats_ashby.tests.expectations import expected_visible_candidate_ids
 
     with django_capture_on_commit_callbacks():
-        output = run_command("integration_connect", "ashby", "--org", organization.slug, stdin=" sandbox_full\n")
+        output = run_command(
+            "integration_connect", "ashby", "--org", organization.slug, stdin=" sandbox_full\n"
+        )
     assert "Connected ashby" in output
     assert Integration.objects.get().credential_last4 == "full"
 

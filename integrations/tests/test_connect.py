@@ -24,7 +24,9 @@ ANOTHER_ACTIVE = (
 
 
 def connect(organization, owner, key):
-    return integration_connect(organization=organization, actor=owner, provider_slug="ashby", credential=key)
+    return integration_connect(
+        organization=organization, actor=owner, provider_slug="ashby", credential=key
+    )
 
 
 @pytest.mark.parametrize(
@@ -48,7 +50,9 @@ def test_connect_rejects_key(sandbox, organization, owner, key, code, expected):
 
 
 def test_connect_names_every_missing_permission(organization, owner, settings):
-    keys = {"partial": {"title": "Partial", "scopes": ["jobs:read", "candidates:read", "apiKeys:read"]}}
+    keys = {
+        "partial": {"title": "Partial", "scopes": ["jobs:read", "candidates:read", "apiKeys:read"]}
+    }
     with start_sandbox(port=0, seed=1, jobs=2, candidates=5, keys=keys) as server:
         settings.ASHBY_API_URL = server.url
         with pytest.raises(ConnectError) as caught:
@@ -56,8 +60,13 @@ def test_connect_names_every_missing_permission(organization, owner, settings):
 
     message = caught.value.message
     for label in (
-        "Interviews (read)", "Hiring Process Metadata (read)", "Organization (read)",
-        "Offers (read)", "Approvals (read)", "Jobs (write)", "Candidates (write)",
+        "Interviews (read)",
+        "Hiring Process Metadata (read)",
+        "Organization (read)",
+        "Offers (read)",
+        "Approvals (read)",
+        "Jobs (write)",
+        "Candidates (write)",
     ):
         assert label in message
     assert "Configure API Key Permissions" in message
@@ -76,7 +85,9 @@ def test_connect_reports_ashby_unreachable(organization, owner, settings):
     assert not Integration.objects.exists()
 
 
-def test_connect_strips_whitespace_and_encrypts(sandbox, organization, owner, django_capture_on_commit_callbacks):
+def test_connect_strips_whitespace_and_encrypts(
+    sandbox, organization, owner, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks() as callbacks:
         integration = connect(organization, owner, "  sandbox_full \r\n")
 
@@ -145,11 +156,15 @@ def test_update_key_keeps_integration(sandbox, organization, owner):
     sandbox_keys = {"second_full": {"title": "Second"}}
     del sandbox_keys  # the sandbox accepts its documented full key only
 
-    updated = integration_update_credential(organization=organization, actor=owner, credential="sandbox_full\n")
+    updated = integration_update_credential(
+        organization=organization, actor=owner, credential="sandbox_full\n"
+    )
 
     assert updated.pk == integration.pk
     with pytest.raises(ConnectError):
-        integration_update_credential(organization=organization, actor=owner, credential="sandbox_deactivated")
+        integration_update_credential(
+            organization=organization, actor=owner, credential="sandbox_deactivated"
+        )
     updated.refresh_from_db()
     assert crypto.decrypt(updated.encrypted_credential) == "sandbox_full"
 
@@ -168,7 +183,10 @@ def test_key_rotation_keeps_stored_key_readable(settings):
     from cryptography.fernet import Fernet
 
     token = crypto.encrypt("secret-key")
-    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), *settings.FIELD_ENCRYPTION_KEYS]
+    settings.FIELD_ENCRYPTION_KEYS = [
+        Fernet.generate_key().decode(),
+        *settings.FIELD_ENCRYPTION_KEYS,
+    ]
 
     assert crypto.decrypt(token) == "secret-key"
     assert crypto.decrypt(crypto.rotate(token)) == "secret-key"

@@ -31,7 +31,9 @@ def test_recruiter_sees_state_read_only(recruiter_client):
 
 @pytest.mark.parametrize("name", ["connect", "update_key", "sync_now", "disconnect"])
 def test_recruiter_cannot_post_actions(recruiter_client, name):
-    response = recruiter_client.post(reverse(f"integrations:{name}", args=["ashby"]), {"credential": "sandbox_full"})
+    response = recruiter_client.post(
+        reverse(f"integrations:{name}", args=["ashby"]), {"credential": "sandbox_full"}
+    )
 
     assert response.status_code == 403
     assert not Integration.objects.exists()
@@ -79,7 +81,9 @@ def test_error_card_after_key_rejected(sandbox, owner_client, connect_ashby):
     assert "Update key" in html
 
 
-def test_sync_now_and_disconnect(sandbox, owner_client, connect_ashby, django_capture_on_commit_callbacks):
+def test_sync_now_and_disconnect(
+    sandbox, owner_client, connect_ashby, django_capture_on_commit_callbacks
+):
     connect_ashby()
 
     with django_capture_on_commit_callbacks() as callbacks:
@@ -128,11 +132,15 @@ def test_owner_sets_default_source(sandbox, owner_client, connect_ashby):
     html = owner_client.get(INDEX).content.decode()
     assert "Platform: Lavalier" in html
 
-    response = owner_client.post(reverse("integrations:settings", args=["ashby"]), {"default_source_id": source["id"]})
+    response = owner_client.post(
+        reverse("integrations:settings", args=["ashby"]), {"default_source_id": source["id"]}
+    )
     assert response.status_code == 302
     integration.refresh_from_db()
     assert integration.options["default_source_id"] == source["id"]
 
-    owner_client.post(reverse("integrations:settings", args=["ashby"]), {"default_source_id": "not-a-source"})
+    owner_client.post(
+        reverse("integrations:settings", args=["ashby"]), {"default_source_id": "not-a-source"}
+    )
     integration.refresh_from_db()
     assert integration.options["default_source_id"] == source["id"]

@@ -17,9 +17,14 @@ class Command(BaseCommand):
         organization, _ = Organization.objects.get_or_create(
             slug=DEMO_SLUG, defaults={"name": "Demo Recruiting"}
         )
-        for email, role in ((DEMO_OWNER, Membership.Role.OWNER), (DEMO_RECRUITER, Membership.Role.RECRUITER)):
+        for email, role in (
+            (DEMO_OWNER, Membership.Role.OWNER),
+            (DEMO_RECRUITER, Membership.Role.RECRUITER),
+        ):
             if not Membership.objects.filter(user__username=email).exists():
-                member_create(organization=organization, email=email, role=role, password=DEMO_PASSWORD)
+                member_create(
+                    organization=organization, email=email, role=role, password=DEMO_PASSWORD
+                )
         self.stdout.write("Demo logins (organization 'demo'):")
         self.stdout.write(f"  Owner:     {DEMO_OWNER} / {DEMO_PASSWORD}")
         self.stdout.write(f"  Recruiter: {DEMO_RECRUITER} / {DEMO_PASSWORD}")

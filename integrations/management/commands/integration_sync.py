@@ -25,11 +25,15 @@ class Command(BaseCommand):
             raise CommandError(f"{organization.slug} has no connected ATS.")
         if not wait:
             integration_request_sync(organization=organization, actor=None, full=full)
-            self.stdout.write(f"Sync queued for {organization.slug} (integration {integration.pk}).")
+            self.stdout.write(
+                f"Sync queued for {organization.slug} (integration {integration.pk})."
+            )
             return
         run = integration_sync_run(integration.pk, trigger=SyncRun.Trigger.COMMAND, full=full)
         if run is None:
-            raise CommandError("Another sync is running for this organization; try again when it ends.")
+            raise CommandError(
+                "Another sync is running for this organization; try again when it ends."
+            )
         self.stdout.write(f"Run {run.pk}: {run.get_outcome_display()}.")
         for entity, counts in sorted(run.counts.items()):
             self.stdout.write(f"  {entity}: {counts}")
