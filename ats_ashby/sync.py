@@ -15,17 +15,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from datetime import datetime
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_date
 
 from candidates.models import Application, Candidate, PushState
 from integrations.models import Integration, SyncCursor, SyncRun
 from integrations.sync_runs import RunRecorder
+from integrations.sync_support import (
+    MAX_RESUME_BYTES,
+    resume_kind,
+)
+from integrations.sync_support import clip_text as _text
+from integrations.sync_support import parse_remote_datetime as _datetime
 from roles.models import InterviewPlan, JobPost, PipelineStage, Role, WorkType
 
 from .client import AshbyClient, Pages
@@ -43,7 +48,6 @@ logger = logging.getLogger(__name__)
 PROVIDER = "ashby"
 # A cursor that keeps expiring restarts its pass at most this many times per run.
 MAX_PASS_RESTARTS = 3
-MAX_RESUME_BYTES = 10 * 1024 * 1024
 
 WORK_TYPES = {
     "FullTime": WorkType.FULL_TIME,
@@ -72,31 +76,10 @@ APPLICATION_STATUSES = {
     "Archived": Application.Status.ARCHIVED,
     "Lead": Application.Status.LEAD,
 }
-# File signatures of the resume formats Lavalier stores, with their content types.
-RESUME_SIGNATURES = (
-    (b"%PDF-", "application/pdf", ".pdf"),
-    (
-        b"PK\x03\x04",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        ".docx",
-    ),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "application/msword", ".doc"),
-)
 
 
-def _datetime(value) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    parsed = parse_datetime(value)
-    if parsed is not None and timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, timezone.utc)
-    return parsed
 
 
-def _text(value, limit: int) -> str:
-    # PostgreSQL text and jsonb columns reject NUL characters, so one in Ashby's data
-    # would fail the whole page.
-    return value.replace("\x00", "")[:limit] if isinstance(value, str) else ""
 
 
 def _contacts(entries) -> list[dict]:
@@ -127,12 +110,6 @@ def _location_text(location) -> str:
     return ""
 
 
-def resume_kind(content: bytes) -> tuple[str, str] | None:
-    """Return (content type, extension) when the bytes start like a resume format we keep."""
-    for signature, content_type, extension in RESUME_SIGNATURES:
-        if content.startswith(signature):
-            return content_type, extension
-    return None
 
 
 class AshbySync:

@@ -18,17 +18,21 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import datetime
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from candidates.models import Application, Candidate, PushState
 from integrations.models import Integration, SyncCursor, SyncRun
 from integrations.sync_runs import RunRecorder
+from integrations.sync_support import (
+    MAX_RESUME_BYTES,
+    resume_kind,
+)
+from integrations.sync_support import clip_text as _text
+from integrations.sync_support import parse_remote_datetime as _datetime
 from roles.models import InterviewPlan, JobPost, PipelineStage, Role, WorkType
 
 from .client import GreenhouseClient, updated_since
@@ -37,7 +41,6 @@ from .errors import GreenhouseAuthError, GreenhouseError, GreenhousePermissionEr
 logger = logging.getLogger(__name__)
 
 PROVIDER = "greenhouse"
-MAX_RESUME_BYTES = 10 * 1024 * 1024
 # Integration.options key naming the job custom field that holds the employment type.
 WORK_TYPE_FIELD_OPTION = "work_type_field"
 
@@ -61,28 +64,10 @@ WORK_TYPE_WORDS = {
     "temp": WorkType.TEMPORARY,
     "seasonal": WorkType.TEMPORARY,
 }
-RESUME_SIGNATURES = (
-    (b"%PDF-", "application/pdf", ".pdf"),
-    (
-        b"PK\x03\x04",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        ".docx",
-    ),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "application/msword", ".doc"),
-)
 
 
-def _datetime(value) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    parsed = parse_datetime(value)
-    if parsed is not None and timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, timezone.utc)
-    return parsed
 
 
-def _text(value, limit: int) -> str:
-    return value[:limit] if isinstance(value, str) else ""
 
 
 def _remote_id(value) -> str | None:
@@ -133,12 +118,6 @@ def _social_links(candidate: dict) -> list[dict]:
     return links
 
 
-def resume_kind(content: bytes) -> tuple[str, str] | None:
-    """Return (content type, extension) when the bytes start like a PDF, DOCX or DOC file."""
-    for signature, content_type, extension in RESUME_SIGNATURES:
-        if content.startswith(signature):
-            return content_type, extension
-    return None
 
 
 class GreenhouseSync:

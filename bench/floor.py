@@ -19,6 +19,12 @@ from ats_ashby.client import PAGE_LIMIT, AshbyClient, Pages
 
 logger = logging.getLogger(__name__)
 
+# Lists that AshbyClient reads with a limit of PAGE_LIMIT and cursors; the others return
+# everything in one response.
+PAGINATED_ENDPOINTS = frozenset(
+    {"department.list", "interviewPlan.list", "job.list", "candidate.list", "application.list"}
+)
+
 
 @dataclass
 class FetchFloor:

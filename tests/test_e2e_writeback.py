@@ -1,5 +1,5 @@
 """End-to-end write-back: recruiters' edits in Chromium reach the Ashby sandbox through a
-real Celery worker, and actions Ashby owns are refused in the page and on crafted POSTs.
+real Celery worker, and actions Ashby owns are rejected in the page and on crafted POSTs.
 """
 
 from __future__ import annotations
