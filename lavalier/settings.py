@@ -26,6 +26,14 @@ SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 # Comma-separated Fernet keys; the first encrypts, all of them decrypt (key rotation).
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEY", default=[DEVELOPMENT_FIELD_ENCRYPTION_KEY])
 
+# "production" makes the checks below strict: DEBUG must be off there, whatever .env says.
+LAVALIER_ENV = env.str("LAVALIER_ENV", default="development")
+if LAVALIER_ENV == "production" and DEBUG:
+    raise ImproperlyConfigured(
+        "DEBUG is on while LAVALIER_ENV is production. Set DEBUG=false: debug pages show "
+        "settings and stack traces to anyone."
+    )
+
 if not DEBUG and not env.bool("LAVALIER_ALLOW_DEVELOPMENT_SECRETS", default=False):
     if SECRET_KEY == DEVELOPMENT_SECRET_KEY:
         raise ImproperlyConfigured(
