@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterable
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, Value
+from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
@@ -78,10 +79,6 @@ APPLICATION_STATUSES = {
 }
 
 
-
-
-
-
 def _contacts(entries) -> list[dict]:
     contacts = []
     for entry in entries or []:
@@ -110,8 +107,6 @@ def _location_text(location) -> str:
     return ""
 
 
-
-
 class AshbySync:
     """Runs the passes of one sync; construct one per run."""
 
@@ -125,6 +120,8 @@ class AshbySync:
         self.client = client
         self.full = run.is_full
         self.started_at = timezone.now()
+        # Set once any row is written, so that a run with nothing new can skip work.
+        self.changed = False
         self.departments: dict[str, str] = {}
         self.locations: dict[str, str] = {}
         self.stage_ids: dict[str, int] = {}
@@ -149,8 +146,30 @@ class AshbySync:
         self.sync_applications()
         if self.full:
             self.unlink_unseen()
-        self.update_candidate_visibility()
+        if self.visibility_may_be_stale():
+            self.update_candidate_visibility()
         self.sync_resumes()
+
+    def visibility_may_be_stale(self) -> bool:
+        """Return False when no row changed and the previous run finished its work.
+
+        The visibility rule scans every synced candidate, which costs more than the rest of
+        an incremental run with nothing new. A run that died after its upserts but before
+        this step leaves stale visibility behind, so any run after an unsuccessful one
+        updates it whatever it saw.
+        """
+        if self.full or self.changed:
+            return True
+        previous = (
+            SyncRun.objects.filter(
+                integration=self.integration, started_at__lt=self.run_record.started_at
+            )
+            .exclude(pk=self.run_record.pk)
+            .order_by("-started_at", "-id")
+            .values_list("outcome", flat=True)
+            .first()
+        )
+        return previous != SyncRun.Outcome.SUCCESS
 
     def _records(self, model):
         return model.objects.filter(organization_id=self.organization_id, provider=PROVIDER)
@@ -199,16 +218,21 @@ class AshbySync:
                     raise
                 logger.info("sync token rejected; full pass", extra=self.log_extra(list=list_name))
                 self.recorder.note(
-                    f"{list_name}: Ashby rejected the stored sync token, so the list was synced in full."
+                    f"{list_name}: Ashby rejected the stored sync token, "
+                    "so the list was synced in full."
                 )
-                SyncCursor.objects.filter(integration=self.integration, list_name=list_name).delete()
+                SyncCursor.objects.filter(
+                    integration=self.integration, list_name=list_name
+                ).delete()
                 token = None
                 continue
             except AshbyCursorExpired:
                 restarts += 1
                 if restarts > MAX_PASS_RESTARTS:
                     raise
-                logger.info("page cursor expired; restarting pass", extra=self.log_extra(list=list_name))
+                logger.info(
+                    "page cursor expired; restarting pass", extra=self.log_extra(list=list_name)
+                )
                 self.recorder.note(f"{list_name}: a page cursor expired, so the pass restarted.")
                 continue
             break
@@ -226,23 +250,37 @@ class AshbySync:
         *,
         update_fields: list[str],
         skip_remote_ids: Iterable[str] = (),
+        skip_when: Q | None = None,
+        compare_fields: tuple[str, ...] = (),
     ) -> dict[str, int]:
         """Insert or update rows keyed by remote id; return {remote id: pk} for all of them.
 
         `rows` maps each remote id to the field values of its model row. Rows whose
         `remote_updated_at` equals the stored one and that are still linked count as
-        unchanged and are only stamped as seen. Rows in `skip_remote_ids` keep a local
-        change waiting to be pushed and are left alone.
+        unchanged and are only stamped as seen. Rows in `skip_remote_ids`, and stored rows
+        matching `skip_when`, keep a local change waiting to be pushed and are left alone.
+        `skip_when` is evaluated in the query that reads the stored rows, so it costs no
+        query of its own. Records the ATS sends without an update time are compared on
+        `compare_fields` (column names) instead.
         """
         if not rows:
             return {}
-        existing = {
-            remote_id: (pk, updated_at, linked)
-            for remote_id, pk, updated_at, linked in self._records(model)
-            .filter(remote_id__in=list(rows))
-            .values_list("remote_id", "pk", "remote_updated_at", "is_linked")
-        }
+        stored = self._records(model).filter(remote_id__in=list(rows))
+        if skip_when is not None:
+            skipped = ExpressionWrapper(skip_when, output_field=BooleanField())
+            stored = stored.annotate(skipped=skipped)
+        else:
+            stored = stored.annotate(skipped=Value(False))
+        existing = {}
         skip = set(skip_remote_ids)
+        stored_values = {}
+        for remote_id, pk, updated_at, linked, skipped, *compared in stored.values_list(
+            "remote_id", "pk", "remote_updated_at", "is_linked", "skipped", *compare_fields
+        ):
+            existing[remote_id] = (pk, updated_at, linked)
+            stored_values[remote_id] = tuple(compared)
+            if skipped:
+                skip.add(remote_id)
         now = timezone.now()
         to_write = []
         unchanged_pks = []
@@ -252,7 +290,11 @@ class AshbySync:
             if remote_id in skip:
                 unchanged_pks.append(current[0])
                 continue
-            if current is not None and current[2] and values.get("remote_updated_at") is not None and current[1] == values["remote_updated_at"]:
+            if (
+                current is not None
+                and current[2]
+                and self._unchanged(values, current[1], stored_values[remote_id], compare_fields)
+            ):
                 unchanged_pks.append(current[0])
                 continue
             if current is None:
@@ -270,6 +312,7 @@ class AshbySync:
                 )
             )
         if to_write:
+            self.changed = True
             for obj in to_write:
                 if hasattr(obj, "refresh_search_text"):
                     obj.refresh_search_text()
@@ -284,12 +327,22 @@ class AshbySync:
             model.objects.filter(pk__in=unchanged_pks).update(last_synced_at=now)
         self.recorder.count(entity, created=created, updated=updated, unchanged=len(unchanged_pks))
         ids = {remote_id: pk for remote_id, (pk, _, _) in existing.items()}
+        # PostgreSQL and SQLite 3.35+ return the ids of upserted rows (INSERT … RETURNING),
+        # so the extra query below runs only on databases that do not.
+        ids.update((obj.remote_id, obj.pk) for obj in to_write if obj.pk is not None)
         missing = [remote_id for remote_id in rows if remote_id not in ids]
         if missing:
             ids.update(
                 self._records(model).filter(remote_id__in=missing).values_list("remote_id", "pk")
             )
         return ids
+
+    @staticmethod
+    def _unchanged(values: dict, stored_updated_at, stored_compared: tuple, compare_fields) -> bool:
+        if compare_fields:
+            return tuple(values[name] for name in compare_fields) == stored_compared
+        updated_at = values.get("remote_updated_at")
+        return updated_at is not None and updated_at == stored_updated_at
 
     # Reference lists ---------------------------------------------------------------------
 
@@ -302,17 +355,26 @@ class AshbySync:
             )
         for page in self.client.location_list():
             self.locations.update(
-                (loc["id"], _text(loc.get("name"), 200)) for loc in page if isinstance(loc.get("id"), str)
+                (loc["id"], _text(loc.get("name"), 200))
+                for loc in page
+                if isinstance(loc.get("id"), str)
             )
         sources = [
-            {"id": s["id"], "title": _text(s.get("title"), 200),
-             "type": _text((s.get("sourceType") or {}).get("title"), 200)}
+            {
+                "id": s["id"],
+                "title": _text(s.get("title"), 200),
+                "type": _text((s.get("sourceType") or {}).get("title"), 200),
+            }
             for page in self.client.source_list()
             for s in page
             if isinstance(s.get("id"), str) and not s.get("isArchived")
         ]
         reasons = [
-            {"id": r["id"], "text": _text(r.get("text"), 200), "type": _text(r.get("reasonType"), 64)}
+            {
+                "id": r["id"],
+                "text": _text(r.get("text"), 200),
+                "type": _text(r.get("reasonType"), 64),
+            }
             for page in self.client.archive_reason_list()
             for r in page
             if isinstance(r.get("id"), str) and not r.get("isArchived")
@@ -354,7 +416,9 @@ class AshbySync:
                     if stage_type is None:
                         logger.warning(
                             "unknown interview stage type; treated as active",
-                            extra=self.log_extra(stage_id=stage["id"], stage_type=str(raw_type)[:40]),
+                            extra=self.log_extra(
+                                stage_id=stage["id"], stage_type=str(raw_type)[:40]
+                            ),
                         )
                         stage_type = PipelineStage.StageType.ACTIVE
                     order = stage.get("orderInInterviewPlan")
@@ -372,6 +436,7 @@ class AshbySync:
                     "pipeline_stages",
                     stages,
                     update_fields=["plan", "title", "order", "stage_type"],
+                    compare_fields=("plan_id", "title", "order", "stage_type"),
                 )
             )
             self.recorder.page_done(len(stages))
@@ -383,7 +448,9 @@ class AshbySync:
         location = self.locations.get(job.get("locationId") or "", "")
         if not location and isinstance(job.get("location"), dict):
             location = _text(job["location"].get("name"), 200)
-        plan_remote_id = job.get("defaultInterviewPlanId") or next(iter(job.get("interviewPlanIds") or []), None)
+        plan_remote_id = job.get("defaultInterviewPlanId") or next(
+            iter(job.get("interviewPlanIds") or []), None
+        )
         return {
             "title": _text(job.get("title"), 300) or "Untitled job",
             "department": self.departments.get(job.get("departmentId") or "", ""),
@@ -410,8 +477,13 @@ class AshbySync:
                 "roles",
                 rows,
                 update_fields=[
-                    "title", "department", "location", "status", "work_type",
-                    "interview_plan", "is_visible",
+                    "title",
+                    "department",
+                    "location",
+                    "status",
+                    "work_type",
+                    "interview_plan",
+                    "is_visible",
                 ],
             )
 
@@ -434,19 +506,34 @@ class AshbySync:
                     "published_on": parse_date(posting["publishedDate"][:10])
                     if isinstance(posting.get("publishedDate"), str)
                     else None,
-                    "apply_url": _text(posting.get("applyLink") or posting.get("externalLink"), 500),
+                    "apply_url": _text(
+                        posting.get("applyLink") or posting.get("externalLink"), 500
+                    ),
                     "remote_updated_at": _datetime(posting.get("updatedAt")),
                 }
             self.upsert(
                 JobPost,
                 "job_posts",
                 rows,
-                update_fields=["role", "title", "location", "work_type", "is_listed", "published_on", "apply_url"],
+                update_fields=[
+                    "role",
+                    "title",
+                    "location",
+                    "work_type",
+                    "is_listed",
+                    "published_on",
+                    "apply_url",
+                ],
             )
 
         # jobPosting.list has no sync token, so every run reads it whole; it lists only
         # published postings and is small next to candidates and applications.
-        self.run_pass("job_postings", lambda token: self.client.job_posting_list(), save_page, incremental=False)
+        self.run_pass(
+            "job_postings",
+            lambda token: self.client.job_posting_list(),
+            save_page,
+            incremental=False,
+        )
 
     # Candidates --------------------------------------------------------------------------
 
@@ -479,18 +566,21 @@ class AshbySync:
         }
 
     CANDIDATE_FIELDS = [
-        "name", "email_addresses", "phone_numbers", "social_links", "primary_email",
-        "search_text", "title", "company", "location", "source", "remote_resume",
+        "name",
+        "email_addresses",
+        "phone_numbers",
+        "social_links",
+        "primary_email",
+        "search_text",
+        "title",
+        "company",
+        "location",
+        "source",
+        "remote_resume",
     ]
 
-    def _pending_candidates(self, remote_ids: list[str]) -> list[str]:
-        """Remote ids whose local edits still wait for the push; a sync must not undo them."""
-        return list(
-            self._records(Candidate)
-            .filter(remote_id__in=remote_ids)
-            .filter(Q(push_state=PushState.PENDING) | Q(creation_pending=True))
-            .values_list("remote_id", flat=True)
-        )
+    # Candidates whose local edits still wait for the push, which a sync must not undo.
+    PENDING_CANDIDATE = Q(push_state=PushState.PENDING) | Q(creation_pending=True)
 
     def sync_candidates(self) -> None:
         def save_page(page: list[dict]) -> None:
@@ -500,10 +590,12 @@ class AshbySync:
                 "candidates",
                 rows,
                 update_fields=self.CANDIDATE_FIELDS,
-                skip_remote_ids=self._pending_candidates(list(rows)),
+                skip_when=self.PENDING_CANDIDATE,
             )
 
-        self.run_pass("candidates", lambda token: self.client.candidate_list(sync_token=token), save_page)
+        self.run_pass(
+            "candidates", lambda token: self.client.candidate_list(sync_token=token), save_page
+        )
 
     # Applications ------------------------------------------------------------------------
 
@@ -518,7 +610,11 @@ class AshbySync:
             for a in applications
             if isinstance(a.get("candidate"), dict) and isinstance(a["candidate"].get("id"), str)
         }
-        ids = dict(self._records(Candidate).filter(remote_id__in=list(wanted)).values_list("remote_id", "pk"))
+        ids = dict(
+            self._records(Candidate)
+            .filter(remote_id__in=list(wanted))
+            .values_list("remote_id", "pk")
+        )
         stubs = []
         for remote_id, summary in wanted.items():
             if remote_id in ids:
@@ -538,6 +634,7 @@ class AshbySync:
             stub.refresh_search_text()
             stubs.append(stub)
         if stubs:
+            self.changed = True
             Candidate.objects.bulk_create(stubs, ignore_conflicts=True)
             ids.update(
                 self._records(Candidate)
@@ -590,26 +687,35 @@ class AshbySync:
                     "candidate_id": candidate_pk,
                     "role_id": role_pk,
                     "stage_id": self.stage_ids.get(stage.get("id") or ""),
-                    "status": APPLICATION_STATUSES.get(application.get("status"), Application.Status.ACTIVE),
-                    "archive_reason": _text(reason.get("text"), 300) if isinstance(reason, dict) else "",
+                    "status": APPLICATION_STATUSES.get(
+                        application.get("status"), Application.Status.ACTIVE
+                    ),
+                    "archive_reason": _text(reason.get("text"), 300)
+                    if isinstance(reason, dict)
+                    else "",
                     "applied_at": _datetime(application.get("createdAt")),
                     "archived_at": _datetime(application.get("archivedAt")),
                     "remote_updated_at": _datetime(application.get("updatedAt")),
                 }
-            pending = list(
-                self._records(Application)
-                .filter(remote_id__in=list(rows), push_state=PushState.PENDING)
-                .values_list("remote_id", flat=True)
-            )
             self.upsert(
                 Application,
                 "applications",
                 rows,
-                update_fields=["candidate", "role", "stage", "status", "archive_reason", "applied_at", "archived_at"],
-                skip_remote_ids=pending,
+                update_fields=[
+                    "candidate",
+                    "role",
+                    "stage",
+                    "status",
+                    "archive_reason",
+                    "applied_at",
+                    "archived_at",
+                ],
+                skip_when=Q(push_state=PushState.PENDING),
             )
 
-        self.run_pass("applications", lambda token: self.client.application_list(sync_token=token), save_page)
+        self.run_pass(
+            "applications", lambda token: self.client.application_list(sync_token=token), save_page
+        )
 
     # Reconciliation and visibility -------------------------------------------------------
 
@@ -619,12 +725,17 @@ class AshbySync:
         The rows stay for recruiters' history; unlinked roles and candidates leave the lists.
         """
         cutoff = Q(last_synced_at__lt=self.started_at) | Q(last_synced_at__isnull=True)
-        for model, entity in ((Role, "roles"), (Candidate, "candidates"), (Application, "applications")):
+        for model, entity in (
+            (Role, "roles"),
+            (Candidate, "candidates"),
+            (Application, "applications"),
+        ):
             stale = self._records(model).filter(cutoff, is_linked=True)
             if model is Candidate:
                 stale = stale.exclude(origin=Candidate.Origin.LAVALIER)
             extra = {"is_visible": False} if model is not Application else {}
             hidden = stale.update(is_linked=False, **extra)
+            self.changed = self.changed or bool(hidden)
             self.recorder.count(entity, hidden=hidden)
 
     def update_candidate_visibility(self) -> None:
@@ -650,9 +761,11 @@ class AshbySync:
                 .filter(Exists(qualifying))
                 .update(is_visible=True)
             )
-            hidden = synced.filter(is_visible=True).filter(
-                ~Exists(qualifying) | Q(is_linked=False)
-            ).update(is_visible=False)
+            hidden = (
+                synced.filter(is_visible=True)
+                .filter(~Exists(qualifying) | Q(is_linked=False))
+                .update(is_visible=False)
+            )
         self.recorder.count("visibility", created=shown, hidden=hidden)
 
     # Resumes -----------------------------------------------------------------------------
@@ -665,16 +778,19 @@ class AshbySync:
         the failure does not stop the run.
         """
         self.recorder.start_entity("resumes")
+        # Compared in SQL, so an incremental run does not read every visible candidate.
         candidates = (
             self._records(Candidate)
             .filter(is_visible=True, origin=Candidate.Origin.ATS)
             .exclude(remote_resume={})
+            .annotate(listed_resume_id=KeyTextTransform("id", "remote_resume"))
+            .exclude(listed_resume_id=F("resume_remote_id"))
             .only("pk", "organization_id", "remote_resume", "resume_remote_id", "resume")
         )
         stored = failed = unchanged = 0
         for candidate in candidates.iterator(chunk_size=200):
             remote = candidate.remote_resume or {}
-            if not remote.get("handle") or remote.get("id") == candidate.resume_remote_id:
+            if not remote.get("handle"):
                 unchanged += 1
                 continue
             try:
@@ -682,10 +798,17 @@ class AshbySync:
                 stored += 1
             except AshbyFileTooLarge:
                 failed += 1
-                logger.warning("resume rejected: larger than the size limit", extra=self.log_extra(candidate_id=candidate.pk))
+                self._mark_resume_rejected(candidate, remote)
+                logger.warning(
+                    "resume rejected: larger than the size limit",
+                    extra=self.log_extra(candidate_id=candidate.pk),
+                )
             except ValueError as exc:
                 failed += 1
-                logger.warning("resume rejected: %s", exc, extra=self.log_extra(candidate_id=candidate.pk))
+                self._mark_resume_rejected(candidate, remote)
+                logger.warning(
+                    "resume rejected: %s", exc, extra=self.log_extra(candidate_id=candidate.pk)
+                )
             except (AshbyAuthError, AshbyPermissionError):
                 raise
             except AshbyError as exc:
@@ -697,6 +820,10 @@ class AshbySync:
             self.recorder.page_done(1)
         self.recorder.count("resumes", created=stored, unchanged=unchanged, hidden=failed)
 
+    def _mark_resume_rejected(self, candidate: Candidate, remote: dict) -> None:
+        """Remember a refused file, so later runs do not download it again until it changes."""
+        Candidate.objects.filter(pk=candidate.pk).update(resume_remote_id=remote.get("id", ""))
+
     def _store_resume(self, candidate: Candidate, remote: dict) -> None:
         info = self.client.file_info(remote["handle"])
         url = info.get("url") if isinstance(info, dict) else None
@@ -707,7 +834,9 @@ class AshbySync:
         if kind is None:
             raise ValueError("not a PDF, DOC or DOCX file")
         content_type, extension = kind
-        display_name = (remote.get("name") or f"resume{extension}").replace("/", "_").replace("\\", "_")
+        display_name = (
+            (remote.get("name") or f"resume{extension}").replace("/", "_").replace("\\", "_")
+        )
         old_name = candidate.resume.name if candidate.resume else ""
         candidate.resume.save(f"resume{extension}", ContentFile(content), save=False)
         Candidate.objects.filter(pk=candidate.pk).update(

@@ -219,8 +219,15 @@ class GreenhouseProvider(Provider):
         from .services import greenhouse_set_work_type_field
 
         if name != "work_type_field":
-            return super().save_setting(organization=organization, actor=actor, name=name, value=value)
-        current = organization.integrations.filter(is_active=True).values_list("options", flat=True).first() or {}
+            return super().save_setting(
+                organization=organization, actor=actor, name=name, value=value
+            )
+        current = (
+            organization.integrations.filter(is_active=True)
+            .values_list("options", flat=True)
+            .first()
+            or {}
+        )
         if str(current.get("work_type_field") or "") == value:
             return None
         greenhouse_set_work_type_field(organization=organization, actor=actor, field_key=value)

@@ -66,10 +66,6 @@ WORK_TYPE_WORDS = {
 }
 
 
-
-
-
-
 def _remote_id(value) -> str | None:
     """Greenhouse ids are integers; Lavalier stores remote ids as strings."""
     if isinstance(value, bool) or not isinstance(value, (int, str)) or value in ("", None):
@@ -116,8 +112,6 @@ def _social_links(candidate: dict) -> list[dict]:
         if isinstance(url, str) and url:
             links.append({"type": "Website", "url": url[:500]})
     return links
-
-
 
 
 class GreenhouseSync:

@@ -87,7 +87,9 @@ def minimum_pages(records: int) -> int:
     return max(1, math.ceil(records / PAGE_LIMIT))
 
 
-def copy_floor(database_url: str, tables: list[str], organization_id: int, scratch_organization_id: int) -> dict:
+def copy_floor(
+    database_url: str, tables: list[str], organization_id: int, scratch_organization_id: int
+) -> dict:
     """Time COPY … FROM STDIN of the organization's rows into the same tables.
 
     The rows are copied under `scratch_organization_id`, so the unique (organization,
@@ -108,7 +110,9 @@ def copy_floor(database_url: str, tables: list[str], organization_id: int, scrat
                 )
             ]
             select_list = sql.SQL(", ").join(
-                sql.Literal(scratch_organization_id) if name == "organization_id" else sql.Identifier(name)
+                sql.Literal(scratch_organization_id)
+                if name == "organization_id"
+                else sql.Identifier(name)
                 for name in columns
             )
             query = sql.SQL("COPY (SELECT {} FROM {} WHERE organization_id = {}) TO STDOUT").format(
@@ -141,5 +145,8 @@ def copy_floor(database_url: str, tables: list[str], organization_id: int, scrat
                         sql.Identifier(table), sql.Literal(scratch_organization_id)
                     )
                 )
-    logger.info("copy floor measured", extra={"organization_id": organization_id, "seconds": round(seconds, 3)})
+    logger.info(
+        "copy floor measured",
+        extra={"organization_id": organization_id, "seconds": round(seconds, 3)},
+    )
     return {"seconds": seconds, "rows": rows}

@@ -44,7 +44,11 @@ def measure_list_pages(*, organization, user, repetitions: int = 5) -> dict:
     client.force_login(user)
     role = (
         Role.objects.filter(organization=organization, is_visible=True)
-        .annotate(visible_applicants=Count("applications", filter=Q(applications__candidate__is_visible=True)))
+        .annotate(
+            visible_applicants=Count(
+                "applications", filter=Q(applications__candidate__is_visible=True)
+            )
+        )
         .order_by("-visible_applicants", "id")
         .first()
     )

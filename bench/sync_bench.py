@@ -3,7 +3,7 @@
     .venv/bin/python bench/sync_bench.py --candidates 1000 10000 100000
 
 For each size it starts the Ashby sandbox as a subprocess (about three applications per
-candidate), connects a new organization to it, and lets a real Celery worker run the first
+candidate) and connects a new organization to it. A real Celery worker runs the first
 full sync, then an incremental sync with no changes and one after 1% of applications
 changed. It then measures the floor (a bare fetch of every page plus COPY of the same rows)
 and the candidates list and a role page. PostgreSQL 15 and Redis are throwaway servers
@@ -45,7 +45,14 @@ RUN_TIMEOUT_SECONDS = 3600
 # Lists that the sync reads with a sync token; every other list is read whole each run.
 INCREMENTAL_ENDPOINTS = ("job.list", "candidate.list", "application.list")
 # Run-count entities that are records of a list, as opposed to visibility and resumes.
-RECORD_ENTITIES = ("interview_plans", "pipeline_stages", "roles", "job_posts", "candidates", "applications")
+RECORD_ENTITIES = (
+    "interview_plans",
+    "pipeline_stages",
+    "roles",
+    "job_posts",
+    "candidates",
+    "applications",
+)
 
 
 def default_jobs(candidates: int) -> int:
@@ -118,12 +125,16 @@ class Bench:
             )
             # The task's stats line is written after the run record is saved.
             sync_tasks = [
-                line for line in self._worker_stats()[self._stats_seen:] if line["task"] == SYNC_TASK_NAME
+                line
+                for line in self._worker_stats()[self._stats_seen :]
+                if line["task"] == SYNC_TASK_NAME
             ]
             if run is not None and sync_tasks:
                 self._stats_seen = len(self._worker_stats())
                 if run.outcome != SyncRun.Outcome.SUCCESS:
-                    raise RuntimeError(f"sync run {run.pk} ended {run.outcome}: {run.error_message}")
+                    raise RuntimeError(
+                        f"sync run {run.pk} ended {run.outcome}: {run.error_message}"
+                    )
                 return run, sync_tasks[-1]
             if not worker.running:
                 raise RuntimeError(f"the Celery worker exited; see {worker.log_path}")
@@ -156,7 +167,10 @@ class Bench:
         observed = time.perf_counter() - started
         requests = self._requests_since(before, sandbox_url)
         records = sum(
-            sum(run.counts.get(entity, {}).get(kind, 0) for kind in ("created", "updated", "unchanged"))
+            sum(
+                run.counts.get(entity, {}).get(kind, 0)
+                for kind in ("created", "updated", "unchanged")
+            )
             for entity in RECORD_ENTITIES
         )
         return {
@@ -179,14 +193,17 @@ class Bench:
 
         from accounts.models import Membership, Organization
         from ats_ashby.client import AshbyClient
+        from bench.floor import PAGINATED_ENDPOINTS, copy_floor, fetch_floor, minimum_pages
+        from bench.pages import measure_list_pages
         from candidates.models import Candidate
         from integrations.services import integration_connect
         from integrations.tasks import sync_integration
 
-        from bench.floor import PAGINATED_ENDPOINTS, copy_floor, fetch_floor, minimum_pages
-        from bench.pages import measure_list_pages
-
-        result: dict = {"candidates": candidates, "jobs": jobs, "load_average_start": load_average()}
+        result: dict = {
+            "candidates": candidates,
+            "jobs": jobs,
+            "load_average_start": load_average(),
+        }
         logger.warning("size %d: starting the sandbox (%d jobs)", candidates, jobs)
         sandbox = SandboxProcess(
             env=self.env,
@@ -200,8 +217,12 @@ class Bench:
         try:
             settings.ASHBY_API_URL = sandbox.url
             worker = CeleryWorkerProcess(
-                env={**self.env, "ASHBY_API_URL": sandbox.url, "PYTHONUNBUFFERED": "1",
-                     "LAVALIER_BENCH_STATS_FILE": str(self.stats_file)},
+                env={
+                    **self.env,
+                    "ASHBY_API_URL": sandbox.url,
+                    "PYTHONUNBUFFERED": "1",
+                    "LAVALIER_BENCH_STATS_FILE": str(self.stats_file),
+                },
                 log_path=self.base_dir / f"worker-{candidates}.log",
                 include=["bench.worker_stats"],
             )
@@ -210,12 +231,14 @@ class Bench:
 
             from django.contrib.auth import get_user_model
 
-            organization = Organization.objects.create(slug=f"bench-{candidates}-{secrets.token_hex(3)}",
-                                                       name=f"Bench {candidates}")
+            organization = Organization.objects.create(
+                slug=f"bench-{candidates}-{secrets.token_hex(3)}", name=f"Bench {candidates}"
+            )
             users = {}
             for role in (Membership.Role.OWNER, Membership.Role.RECRUITER):
                 user = get_user_model().objects.create_user(
-                    username=f"{role}-{organization.slug}@bench.test", password=secrets.token_urlsafe(16)
+                    username=f"{role}-{organization.slug}@bench.test",
+                    password=secrets.token_urlsafe(16),
                 )
                 Membership.objects.create(user=user, organization=organization, role=role)
                 users[role] = user
@@ -224,8 +247,10 @@ class Bench:
 
             def connect() -> int:
                 integration = integration_connect(
-                    organization=organization, actor=users[Membership.Role.OWNER],
-                    provider_slug="ashby", credential=SANDBOX_KEY,
+                    organization=organization,
+                    actor=users[Membership.Role.OWNER],
+                    provider_slug="ashby",
+                    credential=SANDBOX_KEY,
                 )
                 integration_box["integration"] = integration
                 return integration.pk
@@ -247,16 +272,27 @@ class Bench:
                 return integration.pk
 
             logger.warning("size %d: incremental sync, no changes", candidates)
-            result["incremental_no_changes"] = self._run_sync(sandbox_url=sandbox.url, worker=worker, start=queue_incremental)
+            result["incremental_no_changes"] = self._run_sync(
+                sandbox_url=sandbox.url, worker=worker, start=queue_incremental
+            )
 
             application_total = full["counts"].get("applications", {})
-            application_total = sum(application_total.get(k, 0) for k in ("created", "updated", "unchanged"))
+            application_total = sum(
+                application_total.get(k, 0) for k in ("created", "updated", "unchanged")
+            )
             changes = max(1, round(application_total / 100))
             activity = sandbox_call(
-                sandbox.url, "POST", "/_sandbox/activity", {"moves": changes // 2, "archives": changes - changes // 2}
+                sandbox.url,
+                "POST",
+                "/_sandbox/activity",
+                {"moves": changes // 2, "archives": changes - changes // 2},
             )
-            logger.warning("size %d: incremental sync, %d applications changed", candidates, changes)
-            changed = self._run_sync(sandbox_url=sandbox.url, worker=worker, start=queue_incremental)
+            logger.warning(
+                "size %d: incremental sync, %d applications changed", candidates, changes
+            )
+            changed = self._run_sync(
+                sandbox_url=sandbox.url, worker=worker, start=queue_incremental
+            )
             changed["applications_changed"] = len(activity["moved"]) + len(activity["archived"])
             result["incremental_1_percent"] = changed
 
@@ -274,10 +310,16 @@ class Bench:
             resumes_stored = full["counts"].get("resumes", {}).get("created", 0)
             with AshbyClient(SANDBOX_KEY, base_url=sandbox.url) as client:
                 fetched = fetch_floor(client, resume_handles[:resumes_stored])
-            scratch = Organization.objects.create(slug=f"bench-copy-{organization.slug}", name="Bench COPY scratch")
+            scratch = Organization.objects.create(
+                slug=f"bench-copy-{organization.slug}", name="Bench COPY scratch"
+            )
             tables = [
-                "roles_interviewplan", "roles_pipelinestage", "roles_role", "roles_jobpost",
-                "candidates_candidate", "candidates_application",
+                "roles_interviewplan",
+                "roles_pipelinestage",
+                "roles_role",
+                "roles_jobpost",
+                "candidates_candidate",
+                "candidates_application",
             ]
             copied = copy_floor(self.env["DATABASE_URL"], tables, organization.pk, scratch.pk)
             scratch.delete()
@@ -286,10 +328,15 @@ class Bench:
             # one per call for the others (one interviewStage.list per plan), and one
             # file.info per resume. The resume downloads go to the file URL, which the
             # sandbox's request stats do not count, so they are reported apart.
-            minimum_requests = sum(
-                minimum_pages(fetched.records.get(endpoint, 0)) if endpoint in PAGINATED_ENDPOINTS else count
-                for endpoint, count in fetched.pages.items()
-            ) + resumes_stored
+            minimum_requests = (
+                sum(
+                    minimum_pages(fetched.records.get(endpoint, 0))
+                    if endpoint in PAGINATED_ENDPOINTS
+                    else count
+                    for endpoint, count in fetched.pages.items()
+                )
+                + resumes_stored
+            )
             result["floor"] = {
                 "fetch_pages_s": round(fetched.seconds, 3),
                 "fetch_resumes_s": round(fetched.resume_seconds, 3),
@@ -304,20 +351,28 @@ class Bench:
             result["requests_minimum"] = minimum_requests
             result["resume_downloads"] = resumes_stored
             result["requests_over_minimum"] = full["requests_total"] - minimum_requests
-            result["queries_per_1000_records"] = round(full["queries"] * 1000 / max(1, full["records"]), 1)
+            result["queries_per_1000_records"] = round(
+                full["queries"] * 1000 / max(1, full["records"]), 1
+            )
             incremental_lists = len(INCREMENTAL_ENDPOINTS)
             result["incremental_requests_minimum"] = {
                 "incremental_lists": incremental_lists,
                 "whole_lists": sum(
-                    count for endpoint, count in fetched.pages.items() if endpoint not in INCREMENTAL_ENDPOINTS
+                    count
+                    for endpoint, count in fetched.pages.items()
+                    if endpoint not in INCREMENTAL_ENDPOINTS
                 ),
             }
 
             logger.warning("size %d: list pages", candidates)
             result["list_pages"] = measure_list_pages(
-                organization=organization, user=users[Membership.Role.RECRUITER], repetitions=self.repetitions
+                organization=organization,
+                user=users[Membership.Role.RECRUITER],
+                repetitions=self.repetitions,
             )
-            result["visible_candidates"] = Candidate.objects.filter(organization=organization, is_visible=True).count()
+            result["visible_candidates"] = Candidate.objects.filter(
+                organization=organization, is_visible=True
+            ).count()
             result["load_average_end"] = load_average()
             return result
         finally:
@@ -335,13 +390,26 @@ def postgres_version(database_url: str) -> str:
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--candidates", type=int, nargs="+", default=[1000, 10000, 100000],
-                        help="account sizes to run, in candidates (default: 1000 10000 100000)")
-    parser.add_argument("--jobs", type=int, nargs="+",
-                        help="jobs per size, in the same order (default: 2·√candidates, at least 10)")
+    parser.add_argument(
+        "--candidates",
+        type=int,
+        nargs="+",
+        default=[1000, 10000, 100000],
+        help="account sizes to run, in candidates (default: 1000 10000 100000)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        nargs="+",
+        help="jobs per size, in the same order (default: 2·√candidates, at least 10)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="sandbox data seed (default: 1)")
-    parser.add_argument("--repetitions", type=int, default=5,
-                        help="requests per list page; the median time is reported (default: 5)")
+    parser.add_argument(
+        "--repetitions",
+        type=int,
+        default=5,
+        help="requests per list page; the median time is reported (default: 5)",
+    )
     parser.add_argument("--output", type=Path, help="also write the JSON to this file")
     args = parser.parse_args(argv)
     if args.jobs and len(args.jobs) != len(args.candidates):
@@ -371,11 +439,13 @@ def main(argv: list[str]) -> int:
         postgres.start()
         redis.start()
         env = run_tests.build_test_environment(base_dir, postgres, redis, run_id)
-        env.update({
-            "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
-            "DJANGO_SETTINGS_MODULE": "lavalier.settings",
-            "LOG_LEVEL": "WARNING",
-        })
+        env.update(
+            {
+                "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+                "DJANGO_SETTINGS_MODULE": "lavalier.settings",
+                "LOG_LEVEL": "WARNING",
+            }
+        )
         os.environ.update(env)
 
         import django
@@ -388,8 +458,11 @@ def main(argv: list[str]) -> int:
         jobs = args.jobs or [default_jobs(n) for n in args.candidates]
         report = {
             "command": "bench/sync_bench.py " + " ".join(argv),
-            "machine": {**machine_description(), "postgresql": postgres_version(env["DATABASE_URL"])},
-            "sizes": [bench.measure(n, j) for n, j in zip(args.candidates, jobs)],
+            "machine": {
+                **machine_description(),
+                "postgresql": postgres_version(env["DATABASE_URL"]),
+            },
+            "sizes": [bench.measure(n, j) for n, j in zip(args.candidates, jobs, strict=True)],
         }
     except (SetupError, subprocess.CalledProcessError) as exc:
         logger.error("benchmark failed: %s", exc)

@@ -71,4 +71,6 @@ def write_task_stats(task_id=None, task=None, args=None, kwargs=None, **_kwargs)
     }
     with open(path, "a", encoding="utf-8") as stats_file:
         stats_file.write(json.dumps(record) + "\n")
-    logger.info("bench task stats written", extra={"task_id": task_id, "queries": record["queries"]})
+    logger.info(
+        "bench task stats written", extra={"task_id": task_id, "queries": record["queries"]}
+    )

@@ -339,3 +339,31 @@ def test_disconnect_halts_running_sync(organization, owner, connect_ashby, monke
     run = integration_sync_run(integration.pk, trigger="connect")
 
     assert run.outcome == SyncRun.Outcome.HALTED
+
+
+def test_visibility_repaired_after_interrupted_run(organization, connect_ashby):
+    """A run that died before the visibility step leaves stale rows that the next run fixes,
+    even when Ashby reports nothing new."""
+    integration = connect_ashby()
+    expected = visible_remote_ids(organization)
+    Candidate.objects.filter(organization=organization).update(is_visible=False)
+    SyncRun.objects.create(
+        organization=organization,
+        integration=integration,
+        trigger="schedule",
+        outcome=SyncRun.Outcome.HALTED,
+    )
+
+    run = integration_sync_run(integration.pk, trigger="schedule")
+
+    assert run.outcome == SyncRun.Outcome.SUCCESS
+    assert visible_remote_ids(organization) == expected
+
+
+def test_quiet_run_skips_visibility(organization, connect_ashby):
+    integration = connect_ashby()
+    integration_sync_run(integration.pk, trigger="schedule")
+
+    run = integration_sync_run(integration.pk, trigger="schedule")
+
+    assert "visibility" not in run.counts

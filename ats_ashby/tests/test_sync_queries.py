@@ -15,9 +15,9 @@ from django.test.utils import CaptureQueriesContext
 
 from ats_ashby.sandbox import start_sandbox
 from ats_ashby.tests.conftest import sandbox_control
+from integrations import sync_runs
 from integrations.models import SyncRun
 from integrations.services import integration_connect, integration_sync_run
-from integrations import sync_runs
 from integrations.sync_runs import RunRecorder
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +74,7 @@ def measure_sync(monkeypatch, settings):
 
     monkeypatch.setattr(RunRecorder, "start_entity", start_entity)
     # Progress is written at most once a second, so on a slow machine an extra write would
-    # land on a random page; with a long interval only the forced writes remain.
+    # land on a random page. With a long interval only the forced writes remain.
     monkeypatch.setattr(sync_runs, "PROGRESS_INTERVAL_SECONDS", 3600)
     monkeypatch.setattr(RunRecorder, "page_done", page_done)
 
@@ -83,7 +83,10 @@ def measure_sync(monkeypatch, settings):
         integration = organization.integrations.filter(is_active=True).first()
         if integration is None:
             integration = integration_connect(
-                organization=organization, actor=owner, provider_slug="ashby", credential="sandbox_full"
+                organization=organization,
+                actor=owner,
+                provider_slug="ashby",
+                credential="sandbox_full",
             )
         sandbox_control(sandbox, "POST", "/_sandbox/stats/reset", {})
         marks.clear()
@@ -95,7 +98,8 @@ def measure_sync(monkeypatch, settings):
 
         result = SyncQueries(total=len(capture.captured_queries))
         result.before_resumes = next(
-            (count for kind, entity, count in marks if kind == "start" and entity == "resumes"), result.total
+            (count for kind, entity, count in marks if kind == "start" and entity == "resumes"),
+            result.total,
         )
         previous = 0
         for kind, entity, count in marks:
@@ -120,7 +124,7 @@ def two_accounts(organization, owner, other_organization, other_owner):
         large.stop()
 
 
-def test_full_sync_queries_per_page_same_at_two_sizes(two_accounts, measure_sync):
+def test_full_sync_queries_per_page_constant(two_accounts, measure_sync):
     (small_org, small_owner, small_box), (large_org, large_owner, large_box) = two_accounts
 
     small = measure_sync(small_org, small_owner, small_box)

@@ -161,7 +161,9 @@ def test_connect_view_renders_three_fields_and_error(sandbox, owner_client):
     assert "rejected the client id or client secret" in response.content.decode()
 
 
-def test_card_sets_work_type_field(client, owner, connect_greenhouse, django_capture_on_commit_callbacks):
+def test_card_sets_work_type_field(
+    client, owner, connect_greenhouse, django_capture_on_commit_callbacks
+):
     from django.urls import reverse
 
     integration = connect_greenhouse()
@@ -172,7 +174,9 @@ def test_card_sets_work_type_field(client, owner, connect_greenhouse, django_cap
     assert "Job custom field that holds the employment type" in html
 
     with django_capture_on_commit_callbacks():
-        response = client.post(reverse("integrations:settings", args=["greenhouse"]), {"work_type_field": field["id"]})
+        response = client.post(
+            reverse("integrations:settings", args=["greenhouse"]), {"work_type_field": field["id"]}
+        )
     assert response.status_code == 302
     integration.refresh_from_db()
     assert integration.options["work_type_field"] == field["id"]
