@@ -582,9 +582,24 @@ class AshbySync:
     # Candidates whose local edits still wait for the push, which a sync must not undo.
     PENDING_CANDIDATE = Q(push_state=PushState.PENDING) | Q(creation_pending=True)
 
+    # Ashby's candidate.create takes no title or company, and a free-text location does not
+    # fit its structured one, so for candidates created in Lavalier these stay local.
+    LOCAL_ONLY_FIELDS = ("title", "company", "location")
+
     def sync_candidates(self) -> None:
+        # Pushed candidates are rare; look them up per page only when the organization has any.
+        has_pushed = self._records(Candidate).filter(origin=Candidate.Origin.LAVALIER).exists()
+
         def save_page(page: list[dict]) -> None:
             rows = {c["id"]: self._candidate_row(c) for c in page if isinstance(c.get("id"), str)}
+            pushed = {}
+            if has_pushed:
+                pushed_ids = set(
+                    self._records(Candidate)
+                    .filter(remote_id__in=list(rows), origin=Candidate.Origin.LAVALIER)
+                    .values_list("remote_id", flat=True)
+                )
+                pushed = {remote_id: rows.pop(remote_id) for remote_id in pushed_ids}
             self.upsert(
                 Candidate,
                 "candidates",
@@ -592,6 +607,18 @@ class AshbySync:
                 update_fields=self.CANDIDATE_FIELDS,
                 skip_when=self.PENDING_CANDIDATE,
             )
+            if pushed:
+                for values in pushed.values():
+                    values.pop("origin")
+                self.upsert(
+                    Candidate,
+                    "candidates",
+                    pushed,
+                    update_fields=[
+                        f for f in self.CANDIDATE_FIELDS if f not in self.LOCAL_ONLY_FIELDS
+                    ],
+                    skip_when=self.PENDING_CANDIDATE,
+                )
 
         self.run_pass(
             "candidates", lambda token: self.client.candidate_list(sync_token=token), save_page

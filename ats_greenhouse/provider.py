@@ -202,6 +202,8 @@ class GreenhouseProvider(Provider):
         except ValueError:
             return ""
 
+    owner_option_keys = frozenset({"default_source_id", "work_type_field"})
+
     def settings(self, integration) -> list[ProviderSetting]:
         """Add the job custom field that holds the employment type to the default settings."""
         fields = integration.options.get("job_custom_fields") or []

@@ -24,13 +24,24 @@ def _active_integration(organization_id: int) -> Integration | None:
 
 
 def _linked_integration(record) -> Integration | None:
-    """Return the active integration a record is linked to, or None for local or unlinked rows."""
-    if not (record.provider and record.remote_id and record.is_linked):
+    """Return the integration a record from an ATS pushes its changes through.
+
+    That is the organization's active integration with the record's provider or, while
+    that provider is disconnected, its most recent former one: the change then waits in
+    the outbox and goes out after a reconnect. Returns None for records created in
+    Lavalier and never pushed, and when another provider is connected now.
+    """
+    if not (record.provider and record.remote_id):
         return None
-    integration = _active_integration(record.organization_id)
-    if integration is None or integration.provider != record.provider:
+    integrations = Integration.objects.filter(
+        organization_id=record.organization_id, provider=record.provider
+    )
+    integration = integrations.filter(is_active=True).first()
+    if integration is not None:
+        return integration
+    if Integration.objects.filter(organization_id=record.organization_id, is_active=True).exists():
         return None
-    return integration
+    return integrations.order_by("-connected_at").first()
 
 
 def _record_event(
@@ -52,13 +63,16 @@ def _record_event(
 
 
 class IntegrationHooks(SyncHooks):
+    # Fields the ATS owns stay read-only while it is disconnected, because the sync after a
+    # reconnect would overwrite a local edit of them.
+
     def locked_candidate_fields(self, candidate: Candidate) -> dict[str, str]:
-        if not (candidate.provider and candidate.remote_id and candidate.is_linked):
+        if not (candidate.provider and candidate.remote_id):
             return {}
         return dict(get_provider(candidate.provider).read_only_candidate_fields)
 
     def locked_role_fields(self, role: Role) -> dict[str, str]:
-        if not (role.provider and role.remote_id and role.is_linked):
+        if not (role.provider and role.remote_id):
             return {}
         return dict(get_provider(role.provider).read_only_role_fields)
 

@@ -104,10 +104,22 @@ def outbox_deliver_record(record_type: str, record_id: int) -> int:
             "attempt": event.attempts,
         }
         if not integration.is_active:
-            OutboxEvent.objects.filter(pk=event.pk).update(
-                state=OutboxEvent.State.FAILED, last_error="The integration was disconnected."
-            )
-            continue
+            # Written while the provider was disconnected: hand it to the reconnected
+            # integration, or leave it waiting (lease released) until a reconnect.
+            current = Integration.objects.filter(
+                organization_id=event.organization_id,
+                provider=integration.provider,
+                is_active=True,
+            ).first()
+            if current is None:
+                OutboxEvent.objects.filter(pk=event.pk).update(
+                    next_attempt_at=None, attempts=F("attempts") - 1
+                )
+                logger.info("outbox event waits for a reconnect", extra=extra)
+                return delivered
+            OutboxEvent.objects.filter(pk=event.pk).update(integration=current)
+            integration = current
+            extra["integration_id"] = current.pk
 
         started = time.monotonic()
         try:
@@ -160,6 +172,24 @@ def outbox_deliver_record(record_type: str, record_id: int) -> int:
         ).exists()
         if not still_waiting and not has_failed:
             _set_record_state(record_type, record_id, PushState.SYNCED)
+
+
+def outbox_adopt_waiting(integration: Integration) -> list[tuple[str, int]]:
+    """Move changes written while this provider was disconnected to a new connection.
+
+    Returns the records whose changes now wait on `integration`, for the caller to queue.
+    """
+    waiting = OutboxEvent.objects.filter(
+        organization_id=integration.organization_id,
+        integration__provider=integration.provider,
+        integration__is_active=False,
+        state=OutboxEvent.State.PENDING,
+    )
+    records = sorted(set(waiting.values_list("record_type", "record_id")))
+    OutboxEvent.objects.filter(pk__in=waiting.values("pk")).update(
+        integration=integration, next_attempt_at=None
+    )
+    return records
 
 
 def outbox_due_records(*, limit: int = 500) -> list[tuple[str, int]]:

@@ -130,6 +130,8 @@ class Provider:
     # Fields whose local edits are pushed to the ATS; edits to other fields stay local.
     pushed_candidate_fields: frozenset[str] = frozenset()
     pushed_role_fields: frozenset[str] = frozenset()
+    # Keys of `Integration.options` that Owners set; a reconnect keeps them.
+    owner_option_keys: frozenset[str] = frozenset({"default_source_id"})
 
     def settings(self, integration: Integration) -> list[ProviderSetting]:
         """List the Owner settings shown on the card.

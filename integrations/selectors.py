@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+
 from accounts.models import Organization
 from candidates.models import Application, Candidate
 from roles.models import Role
 
 from .models import Integration, SyncRun
 from .providers import Provider, all_providers
+from .sync_runs import LOCK_TTL
 
 ENTITY_LABELS = {
     "departments and locations": "departments and locations",
@@ -37,7 +40,12 @@ class Card:
 
     @property
     def polls(self) -> bool:
-        return self.state == "syncing" or self.running is not None
+        return self.state in ("syncing", "connected", "error")
+
+    @property
+    def poll_seconds(self) -> int:
+        """Poll fast while a sync runs, slowly otherwise so a queued sync shows up too."""
+        return 2 if self.state == "syncing" or self.running is not None else 15
 
     @property
     def progress_text(self) -> str:
@@ -47,6 +55,12 @@ class Card:
         entity = ENTITY_LABELS.get(run.progress.get("entity", ""), run.progress.get("entity", ""))
         records = run.progress.get("records", 0)
         return f"Syncing {entity}: {records:,} so far"
+
+
+def _is_stale(run: SyncRun) -> bool:
+    """A run whose worker stopped renewing its lock: the worker died, so it is not running."""
+    last_sign_of_life = run.heartbeat_at or run.started_at
+    return timezone.now() - last_sign_of_life > LOCK_TTL
 
 
 def active_integration(organization: Organization) -> Integration | None:
@@ -70,7 +84,10 @@ def integration_cards(organization: Organization, *, history: int = 10) -> list[
             )
             continue
         runs = list(active.runs.order_by("-started_at", "-id")[:history])
-        running = next((run for run in runs if run.outcome == SyncRun.Outcome.RUNNING), None)
+        running = next(
+            (run for run in runs if run.outcome == SyncRun.Outcome.RUNNING and not _is_stale(run)),
+            None,
+        )
         if active.state == Integration.State.ERROR:
             state = "error"
         elif active.last_synced_at is None:
@@ -104,9 +121,8 @@ def integration_status(organization: Organization) -> dict:
     """The figures `integration_status --json` prints: what recruiters see now."""
     integration = active_integration(organization)
     provider = integration.provider if integration else None
+    # Everything on the recruiters' candidate list, local candidates included.
     visible_candidates = Candidate.objects.filter(organization=organization, is_visible=True)
-    if provider:
-        visible_candidates = visible_candidates.filter(provider=provider)
     state = "not_connected"
     if integration is not None:
         state = integration.state

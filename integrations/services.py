@@ -19,7 +19,8 @@ from candidates.models import Application, Candidate
 from roles.models import InterviewPlan, JobPost, PipelineStage, Role
 
 from . import crypto
-from .models import Integration, OutboxEvent, SyncRun
+from .models import Integration, SyncRun
+from .outbox import outbox_adopt_waiting, queue_delivery
 from .providers import ConnectError, IntegrationAuthError, TransientSyncError, get_provider
 from .sync_runs import RunRecorder, SyncHalted, halt_abandoned_runs, lock_acquire, lock_release
 
@@ -67,10 +68,24 @@ def integration_connect(
         raise ConnectError(another_active_message(provider.display_name), code="another_active")
 
     verified = provider.verify_credential(credential)
+    # Owner settings survive a disconnect: a reconnect to the same provider keeps them.
+    previous = (
+        Integration.objects.filter(
+            organization=organization, provider=provider.slug, is_active=False
+        )
+        .order_by("-connected_at")
+        .first()
+    )
+    kept_options = {
+        key: value
+        for key, value in (previous.options if previous else {}).items()
+        if key in provider.owner_option_keys
+    }
 
     try:
         with transaction.atomic():
             integration = Integration.objects.create(
+                options=kept_options,
                 organization=organization,
                 provider=provider.slug,
                 state=Integration.State.SYNCING,
@@ -86,6 +101,8 @@ def integration_connect(
                 target=provider.slug,
                 details={"integration_id": integration.pk},
             )
+            for record_type, record_id in outbox_adopt_waiting(integration):
+                queue_delivery(record_type, record_id)
             _queue_sync(integration.pk, trigger=SyncRun.Trigger.CONNECT, full=True)
     except IntegrityError:
         raise ConnectError(
@@ -148,7 +165,8 @@ def integration_disconnect(*, organization: Organization, actor) -> Integration:
     The records stay for recruiters with `is_linked` false; a reconnect to the same
     account links them again by remote id. A run in progress halts at its next page,
     because it renews its lock only while the integration is active. Waiting outbox rows
-    are failed, since nothing can deliver them any more.
+    stay waiting, and so do edits made while disconnected: a reconnect to the same
+    provider sends them.
     """
     with transaction.atomic():
         integration = Integration.objects.select_for_update().get(
@@ -165,9 +183,7 @@ def integration_disconnect(*, organization: Organization, actor) -> Integration:
             model.objects.filter(organization=organization, provider=integration.provider).update(
                 is_linked=False
             )
-        OutboxEvent.objects.filter(integration=integration, state=OutboxEvent.State.PENDING).update(
-            state=OutboxEvent.State.FAILED, last_error="The integration was disconnected."
-        )
+        # Waiting outbox rows stay waiting: a reconnect to the same provider sends them.
         audit_record(
             organization=organization,
             actor=actor,
@@ -344,12 +360,20 @@ def integration_sync_run(
             "integration_id": integration.pk,
             "run_id": run.pk,
             "outcome": run.outcome,
+            "error_code": run.error_code,
             "full": full,
             "counts": run.counts,
             "duration_s": round(time.monotonic() - started, 3),
         },
     )
     return run
+
+
+def integration_sync_locked(integration_id: int) -> bool:
+    """Return True while a sync of this active integration holds an unexpired lock."""
+    return Integration.objects.filter(
+        pk=integration_id, is_active=True, sync_lock_expires_at__gt=timezone.now()
+    ).exists()
 
 
 def integrations_due_for_sync() -> list[int]:

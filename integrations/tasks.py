@@ -9,14 +9,38 @@ from . import services
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="integrations.sync_integration", ignore_result=True)
-def sync_integration(integration_id: int, trigger: str = "schedule", full: bool = False) -> None:
+# Triggers a person is waiting for; they retry while another run holds the lock.
+WAITED_FOR_TRIGGERS = ("connect", "manual", "command")
+LOCKED_RETRY_SECONDS = 30
+LOCKED_MAX_RETRIES = 10
+
+
+@shared_task(
+    bind=True,
+    name="integrations.sync_integration",
+    ignore_result=True,
+    max_retries=LOCKED_MAX_RETRIES,
+)
+def sync_integration(self, integration_id: int, trigger: str = "schedule", full: bool = False):
     """Run one sync of an integration.
 
     Safe to run twice (for example after a worker crash with acks_late): the service
-    takes a per-organization lock, and upserts are idempotent.
+    takes a per-organization lock, and upserts are idempotent. A sync an Owner asked for
+    that finds the lock held (by a running sync, or by a dead worker until the lock
+    expires) is tried again every 30 seconds instead of being dropped; scheduled syncs
+    are simply skipped, since the next one comes soon.
     """
-    services.integration_sync_run(integration_id, trigger=trigger, full=full)
+    run = services.integration_sync_run(integration_id, trigger=trigger, full=full)
+    if (
+        run is None
+        and trigger in WAITED_FOR_TRIGGERS
+        and services.integration_sync_locked(integration_id)
+    ):
+        logger.info(
+            "sync waiting for the lock",
+            extra={"integration_id": integration_id, "retry": self.request.retries},
+        )
+        raise self.retry(countdown=LOCKED_RETRY_SECONDS)
 
 
 @shared_task(name="integrations.dispatch_scheduled_syncs", ignore_result=True)

@@ -43,6 +43,7 @@ def role_detail(request, pk: int):
             "columns": selectors.role_pipeline(organization=request.organization, role=role),
             "archive_reasons": sync_hooks.get().archive_reasons(request.organization.pk),
             "stage_locked_message": STAGE_LOCKED_MESSAGE,
+            "retry_url": sync_hooks.get().retry_push_url(role),
         },
     )
 

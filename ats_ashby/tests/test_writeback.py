@@ -415,3 +415,67 @@ def test_transient_failure_retries_later(
     OutboxEvent.objects.update(next_attempt_at=None)
     outbox_deliver_record("candidate", candidate.pk)
     assert dump(sandbox, "candidates", candidate.remote_id)[0]["name"] == "Retry Me"
+
+
+def test_edit_while_disconnected_sent_after_reconnect(
+    sandbox, organization, owner, synced, connect_ashby, django_capture_on_commit_callbacks
+):
+    from integrations.services import integration_disconnect
+
+    candidate = visible_candidate(organization)
+    integration_disconnect(organization=organization, actor=owner)
+
+    with pytest.raises(ValidationError, match="Managed in Ashby"):
+        candidate_update(
+            organization=organization,
+            candidate_id=candidate.pk,
+            actor=owner,
+            changes={"title": "X"},
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        candidate_update(
+            organization=organization,
+            candidate_id=candidate.pk,
+            actor=owner,
+            changes={"name": "Offline Edit"},
+        )
+    candidate.refresh_from_db()
+    assert candidate.push_state == PushState.PENDING
+    assert OutboxEvent.objects.get().state == OutboxEvent.State.PENDING
+
+    with django_capture_on_commit_callbacks(execute=True):
+        connect_ashby(sync=False)
+    integration_sync_run(Integration.objects.get(is_active=True).pk, trigger="connect")
+
+    candidate.refresh_from_db()
+    assert candidate.name == "Offline Edit"
+    assert candidate.push_state == PushState.SYNCED
+    assert dump(sandbox, "candidates", candidate.remote_id)[0]["name"] == "Offline Edit"
+
+
+def test_new_candidate_keeps_local_title(
+    sandbox, organization, owner, synced, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        candidate = candidate_create(
+            organization=organization,
+            actor=owner,
+            name="Lena Local",
+            email_addresses=[
+                {"value": "lena.local@example.test", "type": "Work", "is_primary": True}
+            ],
+            title="Staff Engineer",
+            company="Initech",
+            location="Lisbon",
+        )
+
+    integration_sync_run(synced.pk, trigger="manual", full=True)
+
+    candidate.refresh_from_db()
+    assert candidate.remote_id
+    assert (candidate.title, candidate.company, candidate.location) == (
+        "Staff Engineer",
+        "Initech",
+        "Lisbon",
+    )
+    assert candidate.is_visible
