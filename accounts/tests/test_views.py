@@ -17,7 +17,16 @@ def test_login_form_signs_in(client, recruiter, password):
     assert page.status_code == 200
     assert "Sign in" in page.content.decode()
     assert response.status_code == 302
-    assert response["Location"] == reverse("candidates:list")
+    assert response["Location"] == reverse("home")
+    assert client.get(reverse("home"))["Location"] == reverse("candidates:list")
+
+
+def test_home_sends_staff_to_ops(client, db):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(is_staff=True))
+
+    assert client.get(reverse("home"))["Location"] == reverse("ops:dashboard")
 
 
 def test_login_rejects_wrong_password(client, recruiter):

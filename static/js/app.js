@@ -3,7 +3,8 @@
 // Live cards: an element with data-poll-url and data-poll-seconds is replaced, every
 // data-poll-seconds, by the HTML its URL returns. The returned fragment decides whether
 // polling goes on: it keeps the data-poll-url attribute while the state is still
-// changing and drops it once the state is final.
+// changing and drops it once the state is final. With data-reload-on-final, the page
+// reloads at that point.
 (function () {
   "use strict";
 
@@ -39,6 +40,12 @@
           return;
         }
         element.replaceWith(replacement);
+        // A card marked data-reload-on-final reloads the page once its state is final,
+        // because other parts of the page (buttons, notices) depend on that state.
+        if (element.dataset.reloadOnFinal && !replacement.dataset.pollUrl) {
+          window.location.reload();
+          return;
+        }
         start(replacement);
       })
       .catch(function (error) {
