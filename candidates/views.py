@@ -2,8 +2,11 @@
 they never save models themselves."""
 
 import logging
+import re
+import uuid
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
@@ -40,6 +43,11 @@ def _add_errors(form, error: ValidationError) -> None:
             form.add_error(name if name in form.fields else None, field_errors)
     else:
         form.add_error(None, error.messages)
+
+
+SUBMISSION_ID = re.compile(r"[0-9a-f]{32}")
+# How long a create form's id is remembered, in seconds.
+SUBMISSION_TTL_SECONDS = 600
 
 
 @organization_required
@@ -120,7 +128,19 @@ def candidate_create(request):
     form = CandidateForm(
         request.POST if bound else None, request.FILES if bound else None, roles=roles
     )
+    submission_id = request.POST.get("submission_id", "") if bound else uuid.uuid4().hex
+    if not SUBMISSION_ID.fullmatch(submission_id):
+        submission_id = uuid.uuid4().hex
     if request.method == "POST" and form.is_valid():
+        # The same form sent twice (a double click, Back and submit again) creates one
+        # candidate: the second request finds the first one's result under its id.
+        key = f"candidate-create:{request.organization.pk}:{submission_id}"
+        if not cache.add(key, "in progress", SUBMISSION_TTL_SECONDS):
+            earlier = cache.get(key)
+            messages.info(request, "This form was already sent; it created one candidate.")
+            if isinstance(earlier, int):
+                return redirect("candidates:detail", pk=earlier)
+            return redirect("candidates:list")
         role = form.cleaned_data.get("role")
         try:
             candidate = services.candidate_create(
@@ -131,11 +151,17 @@ def candidate_create(request):
                 **form.changes(),
             )
         except ValidationError as error:
+            cache.delete(key)
             _add_errors(form, error)
         else:
+            cache.set(key, candidate.pk, SUBMISSION_TTL_SECONDS)
             messages.success(request, f"Created {candidate.name}.")
             return redirect("candidates:detail", pk=candidate.pk)
-    return render(request, "candidates/form.html", {"form": form, "candidate": None})
+    return render(
+        request,
+        "candidates/form.html",
+        {"form": form, "candidate": None, "submission_id": submission_id},
+    )
 
 
 @organization_required

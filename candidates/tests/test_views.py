@@ -500,3 +500,23 @@ def test_detail_query_count_does_not_grow(recruiter_client, organization, pipeli
         recruiter_client.get(url)
 
     assert len(small.captured_queries) == len(large.captured_queries)
+
+
+def test_create_form_sent_twice_creates_one(recruiter_client, organization):
+    import uuid
+
+    from candidates.models import Candidate
+
+    data = {
+        "name": "Dana Double",
+        "email_addresses": "dana.double@example.test",
+        "submission_id": uuid.uuid4().hex,
+    }
+
+    first = recruiter_client.post(reverse("candidates:create"), data)
+    second = recruiter_client.post(reverse("candidates:create"), data)
+
+    created = Candidate.objects.get(organization=organization, name="Dana Double")
+    assert first["Location"] == reverse("candidates:detail", args=[created.pk])
+    assert second["Location"] == reverse("candidates:detail", args=[created.pk])
+    assert Candidate.objects.filter(organization=organization, name="Dana Double").count() == 1
