@@ -427,7 +427,7 @@ class AshbySync:
                         "title": _text(stage.get("title"), 300) or "Stage",
                         "order": order if isinstance(order, int) else 0,
                         "stage_type": stage_type,
-                        # Stages carry no updatedAt, so every pass compares as changed.
+                        # Stages carry no updatedAt, so upsert compares their fields.
                         "remote_updated_at": None,
                     }
             self.stage_ids.update(
