@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q, Value
+from django.db.models import BooleanField, ExpressionWrapper, F, Q, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -32,6 +32,7 @@ from integrations.sync_support import (
 )
 from integrations.sync_support import clip_text as _text
 from integrations.sync_support import parse_remote_datetime as _datetime
+from integrations.visibility import candidate_visibility_update
 from roles.models import InterviewPlan, JobPost, PipelineStage, Role, WorkType
 
 from .client import AshbyClient, Pages
@@ -766,33 +767,11 @@ class AshbySync:
             self.recorder.count(entity, hidden=hidden)
 
     def update_candidate_visibility(self) -> None:
-        """Show exactly the synced candidates with a qualifying application.
-
-        Qualifying: active, in a stage past the pre-interview ones (neither lead nor
-        pre-interview screen), on an open job that Ashby still lists. Candidates created in
-        Lavalier keep their visibility.
-        """
+        """Apply Lavalier's visibility rule to this organization's synced candidates."""
         self.recorder.start_entity("visibility")
-        qualifying = Application.objects.filter(
-            candidate=OuterRef("pk"),
-            is_linked=True,
-            status=Application.Status.ACTIVE,
-            stage__isnull=False,
-            role__status=Role.Status.OPEN,
-            role__is_linked=True,
-        ).exclude(stage__stage_type__in=PipelineStage.PRE_INTERVIEW_TYPES)
-        synced = self._records(Candidate).filter(origin=Candidate.Origin.ATS)
-        with transaction.atomic():
-            shown = (
-                synced.filter(is_visible=False, is_linked=True)
-                .filter(Exists(qualifying))
-                .update(is_visible=True)
-            )
-            hidden = (
-                synced.filter(is_visible=True)
-                .filter(~Exists(qualifying) | Q(is_linked=False))
-                .update(is_visible=False)
-            )
+        shown, hidden = candidate_visibility_update(
+            organization_id=self.organization_id, provider=PROVIDER
+        )
         self.recorder.count("visibility", created=shown, hidden=hidden)
 
     # Resumes -----------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from candidates.models import Application, Candidate, PushState
@@ -33,6 +33,7 @@ from integrations.sync_support import (
 )
 from integrations.sync_support import clip_text as _text
 from integrations.sync_support import parse_remote_datetime as _datetime
+from integrations.visibility import candidate_visibility_update
 from roles.models import InterviewPlan, JobPost, PipelineStage, Role, WorkType
 
 from .client import GreenhouseClient, updated_since
@@ -738,32 +739,11 @@ class GreenhouseSync:
             self.recorder.count(entity, hidden=hidden)
 
     def update_candidate_visibility(self) -> None:
-        """Show exactly the synced candidates with a qualifying application.
-
-        Qualifying: active, on an open job Greenhouse still lists, in a stage after the
-        job's first (application review) stage. Candidates created in Lavalier keep theirs.
-        """
+        """Apply Lavalier's visibility rule to this organization's synced candidates."""
         self.recorder.start_entity("visibility")
-        qualifying = Application.objects.filter(
-            candidate=OuterRef("pk"),
-            is_linked=True,
-            status=Application.Status.ACTIVE,
-            stage__isnull=False,
-            role__status=Role.Status.OPEN,
-            role__is_linked=True,
-        ).exclude(stage__stage_type__in=PipelineStage.PRE_INTERVIEW_TYPES)
-        synced = self._records(Candidate).filter(origin=Candidate.Origin.ATS)
-        with transaction.atomic():
-            shown = (
-                synced.filter(is_visible=False, is_linked=True)
-                .filter(Exists(qualifying))
-                .update(is_visible=True)
-            )
-            hidden = (
-                synced.filter(is_visible=True)
-                .filter(~Exists(qualifying) | Q(is_linked=False))
-                .update(is_visible=False)
-            )
+        shown, hidden = candidate_visibility_update(
+            organization_id=self.organization_id, provider=PROVIDER
+        )
         self.recorder.count("visibility", created=shown, hidden=hidden)
 
     # Resume files ------------------------------------------------------------------------
