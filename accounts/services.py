@@ -4,6 +4,8 @@ import logging
 import secrets
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email, validate_slug
 from django.db import transaction
 
 from .models import AuditEvent, Membership, Organization
@@ -54,7 +56,19 @@ def member_create(
 def organization_create(
     *, slug: str, owner_email: str, name: str = "", owner_password: str | None = None
 ) -> tuple[Organization, Membership, str]:
-    """Create an organization with its first Owner. Raises ValueError on a taken slug."""
+    """Create an organization with its first Owner.
+
+    Raises ValueError for a slug that is taken or not made of letters, digits, hyphens
+    and underscores, and for an invalid email address.
+    """
+    try:
+        validate_slug(slug)
+        validate_email(owner_email.strip())
+    except ValidationError as exc:
+        raise ValueError(
+            f"Invalid slug {slug!r} or email {owner_email!r}: use letters, digits, hyphens and "
+            "underscores for the slug, and a full email address."
+        ) from exc
     if Organization.objects.filter(slug=slug).exists():
         raise ValueError(f"An organization with the slug {slug} already exists.")
     organization = Organization.objects.create(

@@ -33,7 +33,8 @@ def resume_validate(upload: UploadedFile) -> str:
         )
     if upload.size is not None and upload.size > MAX_RESUME_BYTES:
         raise ValidationError(
-            f"The resume {name!r} is {upload.size / (1024 * 1024):.1f} MB; the maximum is 10 MB."
+            f"The resume {name!r} is {upload.size:,} bytes; the maximum is 10 MB "
+            f"({MAX_RESUME_BYTES:,} bytes)."
         )
     content_type, signatures = RESUME_FORMATS[extension]
     upload.seek(0)
