@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from candidates.models import Application, Candidate
 from integrations.models import Integration, OutboxEvent
+from integrations.outbox import event_application, event_candidate
 from integrations.providers import DeliveryRejected, IntegrationAuthError
 from roles.models import Role
 
@@ -141,14 +142,7 @@ class GreenhouseWriter:
         handler(event)
 
     def _candidate(self, event: OutboxEvent) -> Candidate:
-        candidate = Candidate.objects.filter(
-            pk=event.record_id, organization_id=event.organization_id
-        ).first()
-        if candidate is None:
-            raise DeliveryRejected(
-                "The candidate was deleted in Lavalier before the change was sent."
-            )
-        return candidate
+        return event_candidate(event)
 
     # Candidates ---------------------------------------------------------------------------
 
@@ -312,13 +306,7 @@ class GreenhouseWriter:
     # Applications --------------------------------------------------------------------------
 
     def application_create(self, event: OutboxEvent) -> None:
-        application = (
-            Application.objects.filter(pk=event.record_id, organization_id=event.organization_id)
-            .select_related("candidate", "role", "stage")
-            .first()
-        )
-        if application is None:
-            raise DeliveryRejected("The application was deleted in Lavalier before it was sent.")
+        application = event_application(event)
         if application.remote_id:
             return
         if not application.candidate.remote_id:

@@ -174,6 +174,29 @@ def outbox_deliver_record(record_type: str, record_id: int) -> int:
             _set_record_state(record_type, record_id, PushState.SYNCED)
 
 
+def event_candidate(event: OutboxEvent) -> Candidate:
+    """Return the candidate an outbox event belongs to, or raise DeliveryRejected if deleted."""
+    candidate = Candidate.objects.filter(
+        pk=event.record_id, organization_id=event.organization_id
+    ).first()
+    if candidate is None:
+        raise DeliveryRejected("The candidate was deleted in Lavalier before the change was sent.")
+    return candidate
+
+
+def event_application(event: OutboxEvent) -> Application:
+    """Return the event's application with its candidate, role and stage, or raise
+    DeliveryRejected if it was deleted."""
+    application = (
+        Application.objects.filter(pk=event.record_id, organization_id=event.organization_id)
+        .select_related("candidate", "role", "stage")
+        .first()
+    )
+    if application is None:
+        raise DeliveryRejected("The application was deleted in Lavalier before it was sent.")
+    return application
+
+
 def outbox_adopt_waiting(integration: Integration) -> list[tuple[str, int]]:
     """Move changes written while this provider was disconnected to a new connection.
 
