@@ -3,7 +3,7 @@
 All Greenhouse HTTP in Lavalier goes through ``GreenhouseClient``. It mints a bearer token
 (HTTP Basic ``client_id:client_secret``, form body ``grant_type=client_credentials`` and
 ``sub=<user id>``), caches it until shortly before it expires, and mints a new one once
-when Harvest answers 401. Lists follow the ``Link: rel="next"`` URL, whose opaque cursor
+when Harvest returns 401. Lists follow the ``Link: rel="next"`` URL, whose opaque cursor
 must be the only query parameter. Reads are retried on timeouts, connection errors, 5xx
 and 429; writes are retried only when the request provably did not reach Greenhouse.
 """
@@ -260,7 +260,7 @@ class GreenhouseClient:
             code = _oauth_error(response)
             reason = "invalid_user" if code == "invalid_grant" else "invalid_client"
             raise GreenhouseAuthError(
-                f"Greenhouse refused to issue a token: {message}",
+                f"Greenhouse rejected the token request: {message}",
                 reason=reason,
                 endpoint=label,
                 status_code=response.status_code,
@@ -390,7 +390,7 @@ class GreenhouseClient:
         return self._with_retries(label, attempt)
 
     def next_link(self, response: httpx.Response, label: str) -> str | None:
-        """The ``rel="next"`` URL of a list response, or None on the last page."""
+        """Return the ``rel="next"`` URL of a list response, or None on the last page."""
         match = _LINK_NEXT.search(response.headers.get("Link") or "")
         if not match:
             return None
@@ -436,12 +436,12 @@ class GreenhouseClient:
             )
         if write:
             return GreenhouseWriteOutcomeUnknown(
-                f"Greenhouse {label} was sent but no answer arrived ({kind}); the write may or may not "
+                f"Greenhouse {label} was sent but no response arrived ({kind}); the write may or may not "
                 "have been applied",
                 endpoint=label,
             )
         return _Retry(
-            GreenhouseUnavailable(f"Greenhouse {label} did not answer ({kind})", endpoint=label)
+            GreenhouseUnavailable(f"Greenhouse {label} did not respond ({kind})", endpoint=label)
         )
 
     def _with_retries(self, label: str, attempt: Callable[[], Any]) -> Any:
@@ -573,7 +573,7 @@ class GreenhouseClient:
                 with self._http.stream("GET", url) as response:
                     if response.status_code in (403, 404, 410):
                         raise GreenhouseFileError(
-                            f"The attachment URL was refused ({response.status_code}); it may have expired",
+                            f"The attachment URL was rejected ({response.status_code}); it may have expired",
                             endpoint=label,
                             status_code=response.status_code,
                         )
@@ -632,7 +632,7 @@ WRITE_SCOPES = {
 
 
 def required_scope(method: str, label: str) -> str | None:
-    """The scope a request needs, from the tables above, or None when unknown."""
+    """Return the scope a request needs, from the tables above, or None when unknown."""
     if method == "GET":
         resource = label.split(" /", 1)[-1].split("/", 1)[0]
         return READ_SCOPES.get(resource)

@@ -34,7 +34,7 @@ class GreenhouseAuthError(GreenhouseError):
 
     ``reason`` is ``"invalid_client"`` (unknown client id or wrong secret),
     ``"invalid_user"`` (the user id given as ``sub`` is unknown or deactivated) or
-    ``"token_rejected"`` (Harvest answered 401 even to a freshly issued token).
+    ``"token_rejected"`` (Harvest returned 401 even for a freshly issued token).
     """
 
     REASONS = ("invalid_client", "invalid_user", "token_rejected")
@@ -102,7 +102,7 @@ class GreenhouseFileError(GreenhouseError):
 
 
 class GreenhouseWriteOutcomeUnknown(GreenhouseError):
-    """A write was sent but no usable answer came back (timeout, dropped connection, 5xx).
+    """A write was sent but no usable response came back (timeout, dropped connection, 5xx).
 
     The client does not repeat it, because a second request could create a duplicate.
     The caller looks the record up before trying again.

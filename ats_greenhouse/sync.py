@@ -42,7 +42,7 @@ from .errors import GreenhouseAuthError, GreenhouseError, GreenhousePermissionEr
 logger = logging.getLogger(__name__)
 
 PROVIDER = "greenhouse"
-# Integration.options key naming the job custom field that holds the employment type.
+# Integration.options key naming the job custom field that contains the employment type.
 WORK_TYPE_FIELD_OPTION = "work_type_field"
 
 JOB_STATUSES = {"open": Role.Status.OPEN, "closed": Role.Status.CLOSED, "draft": Role.Status.DRAFT}
@@ -104,9 +104,11 @@ def _social_links(candidate: dict) -> list[dict]:
     for entry in candidate.get("social_media_addresses") or []:
         url = entry.get("value") if isinstance(entry, dict) else None
         if isinstance(url, str) and url:
-            link_type = (
-                "LinkedIn" if "linkedin." in url else "GitHub" if "github." in url else "Website"
-            )
+            link_type = "Website"
+            if "linkedin." in url:
+                link_type = "LinkedIn"
+            elif "github." in url:
+                link_type = "GitHub"
             links.append({"type": link_type, "url": url[:500]})
     for entry in candidate.get("website_addresses") or []:
         url = entry.get("value") if isinstance(entry, dict) else None
@@ -538,10 +540,10 @@ class GreenhouseSync:
         self.run_pass("candidates", save_page)
 
     def _candidate_pks(self, remote_ids: set[str]) -> dict[str, int]:
-        """Candidate pks by remote id, adding hidden stubs for candidates not synced yet.
+        """Return candidate pks by remote id, adding hidden stubs for candidates not synced yet.
 
         A candidate created in Greenhouse after the candidate pass read its page is known
-        here only by id; the next candidate pass fills in the rest.
+        here only by id. The next candidate pass fills in the rest.
         """
         ids = dict(
             self._records(Candidate)
@@ -572,7 +574,7 @@ class GreenhouseSync:
         return ids
 
     def _role_pk(self, job_remote_id: str) -> int:
-        """The role pk of a job, adding a hidden stub for a job created after the job pass."""
+        """Return the role pk of a job, adding a hidden stub for a job created after the job pass."""
         if job_remote_id not in self.role_ids:
             role, _ = Role.objects.get_or_create(
                 organization_id=self.organization_id,

@@ -198,7 +198,7 @@ class GreenhouseWriter:
         Candidate.objects.filter(pk=candidate.pk).update(creation_pending=False)
 
     def _resume_application(self, candidate: Candidate, event: OutboxEvent) -> str:
-        """An application to attach the resume to: an existing one, or a new prospect one."""
+        """Return the application to attach the resume to: an existing one, or a new prospect one."""
         existing = self._remote_applications(candidate.remote_id)
         if existing:
             return str(existing[0]["id"])

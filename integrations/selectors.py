@@ -28,7 +28,7 @@ ENTITY_LABELS = {
 
 @dataclass
 class Card:
-    """What one provider's card on Settings → Integrations shows."""
+    """Contents of one provider's card on Settings → Integrations."""
 
     provider: Provider
     state: str  # "not_connected", "syncing", "connected", "error", "blocked"
@@ -58,7 +58,7 @@ class Card:
 
 
 def _is_stale(run: SyncRun) -> bool:
-    """A run whose worker stopped renewing its lock: the worker died, so it is not running."""
+    """Return True for a run whose worker stopped renewing its lock, because it died."""
     last_sign_of_life = run.heartbeat_at or run.started_at
     return timezone.now() - last_sign_of_life > LOCK_TTL
 
@@ -118,7 +118,7 @@ def _provider_name(slug: str) -> str:
 
 
 def integration_status(organization: Organization) -> dict:
-    """The figures `integration_status --json` prints: what recruiters see now."""
+    """Return the figures `integration_status --json` prints: what recruiters see now."""
     integration = active_integration(organization)
     provider = integration.provider if integration else None
     # Everything on the recruiters' candidate list, local candidates included.

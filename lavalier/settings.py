@@ -26,7 +26,7 @@ SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 # Comma-separated Fernet keys; the first encrypts, all of them decrypt (key rotation).
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEY", default=[DEVELOPMENT_FIELD_ENCRYPTION_KEY])
 
-# "production" makes the checks below strict: DEBUG must be off there, whatever .env says.
+# "production" makes the checks below strict: DEBUG must be off there, whatever .env sets.
 LAVALIER_ENV = env.str("LAVALIER_ENV", default="development")
 if LAVALIER_ENV == "production" and DEBUG:
     raise ImproperlyConfigured(
@@ -233,7 +233,7 @@ CELERY_BEAT_SCHEDULE = {
 
 # Keep Django's LOGGING in the worker, so task log lines carry their key=value fields.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# /healthz/worker answers 503 when the heartbeat task last ran longer ago than this.
+# /healthz/worker returns 503 when the heartbeat task last ran longer ago than this.
 WORKER_HEARTBEAT_MAX_AGE_MINUTES = env.int("WORKER_HEARTBEAT_MAX_AGE_MINUTES", default=5)
 # Read timeout, in seconds, of every request to Ashby's API.
 ASHBY_READ_TIMEOUT_SECONDS = env.float("ASHBY_READ_TIMEOUT_SECONDS", default=30.0)

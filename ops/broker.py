@@ -63,7 +63,7 @@ def broker_queue_depth(queue: str = DEFAULT_QUEUE, *, timeout: float = 1.0) -> i
                 pipeline.llen(key)
             return sum(pipeline.execute())
         except redis.RedisError as exc:
-            raise BrokerUnavailable(f"Redis did not answer LLEN: {type(exc).__name__}") from exc
+            raise BrokerUnavailable(f"Redis did not respond to LLEN: {type(exc).__name__}") from exc
         finally:
             client.close()
     if kind == "filesystem":
@@ -91,7 +91,7 @@ def broker_ping(*, timeout: float = 1.0) -> None:
         try:
             client.ping()
         except redis.RedisError as exc:
-            raise BrokerUnavailable(f"Redis did not answer PING: {type(exc).__name__}") from exc
+            raise BrokerUnavailable(f"Redis did not respond to PING: {type(exc).__name__}") from exc
         finally:
             client.close()
         return

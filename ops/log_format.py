@@ -26,7 +26,7 @@ def _format_value(value) -> str:
         ]
     text = str(value)[:MAX_VALUE_CHARS]
     # Quote values with spaces, quotes or control characters so a line stays one line.
-    if not text or any(ch.isspace() or ch in "\"=" or not ch.isprintable() for ch in text):
+    if not text or any(ch.isspace() or ch in '"=' or not ch.isprintable() for ch in text):
         text = json.dumps(text)
     return text
 

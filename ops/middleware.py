@@ -40,7 +40,7 @@ class ContentSecurityPolicyMiddleware:
 
 
 class LoginRateLimitMiddleware:
-    """Answer 429, with the sign-in form and a message to wait, once a limit is reached.
+    """Return 429, with the sign-in form and a message to wait, once a limit is reached.
 
     Applies to POSTs to the site's and the admin's login URLs. Failures are counted by
     the user_login_failed receiver in ops.ratelimit.
@@ -57,7 +57,7 @@ class LoginRateLimitMiddleware:
             username = request.POST.get("username", "")
             scope = login_blocked_scope(username=username, address=client_address(request))
             if scope is not None:
-                logger.warning("sign-in refused: rate limit reached", extra={"scope": scope})
+                logger.warning("sign-in rejected: rate limit reached", extra={"scope": scope})
                 return self._blocked_response(request)
         return self.get_response(request)
 
@@ -67,8 +67,11 @@ class LoginRateLimitMiddleware:
         # An unbound form has no cleaned_data, so add_error() cannot be used; the error
         # dict is set directly and the template shows it as a non-field error.
         form._errors = ErrorDict(
-            {NON_FIELD_ERRORS: form.error_class([LOGIN_BLOCKED_MESSAGE.format(minutes=minutes)],
-                                                error_class="nonfield")}
+            {
+                NON_FIELD_ERRORS: form.error_class(
+                    [LOGIN_BLOCKED_MESSAGE.format(minutes=minutes)], error_class="nonfield"
+                )
+            }
         )
         response = render(
             request,

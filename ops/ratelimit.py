@@ -41,7 +41,7 @@ def _limits() -> dict[str, int]:
 
 
 def client_address(request) -> str:
-    """The address the request came from, as the server saw it.
+    """Return the address the request came from, as the server saw it.
 
     X-Forwarded-For is ignored because clients can forge it; behind a proxy, have the
     proxy or gunicorn (--forwarded-allow-ips) set REMOTE_ADDR.

@@ -151,6 +151,4 @@ def heartbeat_age(*, now: datetime | None = None) -> timedelta | None:
 def organizations_without_integration_count() -> int:
     from accounts.models import Organization
 
-    return Organization.objects.exclude(
-        Q(integrations__is_active=True)
-    ).count()
+    return Organization.objects.exclude(Q(integrations__is_active=True)).count()

@@ -24,7 +24,7 @@ BROKER_PING_TIMEOUT_SECONDS = 1.0
 
 
 def staff_required(view):
-    """Send anonymous users to the login page and answer 404 to signed-in non-staff users."""
+    """Send anonymous users to the login page and return 404 to signed-in non-staff users."""
 
     @login_required
     def wrapper(request, *args, **kwargs):
@@ -40,7 +40,7 @@ def staff_required(view):
 @require_GET
 @staff_required
 def dashboard(request):
-    """Every organization's integration, with what runs, fails and lags, most urgent first."""
+    """Render every organization's integration, with what runs, fails and lags, most urgent first."""
     now = timezone.now()
     rows = selectors.ops_integration_rows(now=now)
     heartbeat_age = selectors.heartbeat_age(now=now)
@@ -60,14 +60,14 @@ def dashboard(request):
 @require_GET
 @never_cache
 def healthz(request):
-    """Answer 200 while the web process serves requests; touches no database."""
+    """Return 200 while the web process serves requests, without touching the database."""
     return HttpResponse("ok", content_type="text/plain")
 
 
 @require_GET
 @never_cache
 def readyz(request):
-    """Check the database and the broker; 200 when both answer, else 503 naming the failure."""
+    """Check the database and the broker; 200 when both respond, else 503 naming the failure."""
     checks = {}
     try:
         with connection.cursor() as cursor:

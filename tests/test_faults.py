@@ -83,7 +83,8 @@ def clean_snapshot(sandbox, organization) -> dict:
         credential_last4="full",
     )
     run = integration_sync_run(integration.pk, trigger="command")
-    assert run is not None and run.outcome == SyncRun.Outcome.SUCCESS, run and run.error_message
+    assert run is not None
+    assert run.outcome == SyncRun.Outcome.SUCCESS, run.error_message
     return snapshot(organization)
 
 

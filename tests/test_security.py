@@ -369,7 +369,8 @@ def test_resume_names_and_types_from_ashby_stored_safely(sandbox, organization, 
     assert stored.resume.name
     assert ".." not in stored.resume.name
     assert Path(stored.resume.name).name == "resume.pdf"
-    assert "/" not in stored.resume_name and "\\" not in stored.resume_name
+    assert "/" not in stored.resume_name
+    assert "\\" not in stored.resume_name
     assert stored.resume_content_type == "application/pdf"
     download_name = resume_download_name(stored.resume_name, stored.resume_content_type)
     assert re.fullmatch(r"[\w.-]+\.pdf", download_name)

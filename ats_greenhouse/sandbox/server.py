@@ -190,7 +190,7 @@ class Handler(BaseHTTPRequestHandler):
             self._api(method, path, query, raw)
         except ApiError as exc:
             self._send(exc.status, exc.body, exc.headers)
-        except Exception:  # the sandbox must answer, never hang a test
+        except Exception:  # the sandbox must respond, never hang a test
             logger.exception("sandbox request failed: %s %s", method, path)
             self._send(500, {"message": "Sandbox internal error"})
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from .data import generate, resume_pdf, timestamp
 
-# Every scope the sandbox knows, named as Harvest v3 does: harvest:<resource>:<action>.
+# Every scope the sandbox accepts, named as Harvest v3 does: harvest:<resource>:<action>.
 LIST_RESOURCES = (
     "jobs",
     "job_posts",
@@ -211,7 +211,7 @@ class SandboxState:
         return {"from": source_id, "into": target_id, "moved_application_ids": moved}
 
     def activity(self, request: dict) -> dict:
-        """Simulate recruiters at work; each count says how many changes of that kind."""
+        """Simulate recruiters at work; each count is the number of changes of that kind."""
         changed: dict[str, list[int]] = {
             "moved": [],
             "rejected": [],

@@ -24,7 +24,7 @@ AUTH = "https://auth.test"
 
 
 class FakeGreenhouse:
-    """Answers the token endpoint and queued Harvest responses, recording every request."""
+    """Serve the token endpoint and queued Harvest responses, recording every request."""
 
     def __init__(self, expires_in=3600):
         self.expires_in = expires_in

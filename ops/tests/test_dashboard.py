@@ -90,8 +90,11 @@ def test_dashboard_row_figures(staff_client):
         outcome=SyncRun.Outcome.FAILURE,
     )
     SyncRun.objects.filter(pk=old_run.pk).update(started_at=timezone.now() - timedelta(days=2))
-    for state, count in ((OutboxEvent.State.PENDING, 3), (OutboxEvent.State.FAILED, 2),
-                         (OutboxEvent.State.DELIVERED, 4)):
+    for state, count in (
+        (OutboxEvent.State.PENDING, 3),
+        (OutboxEvent.State.FAILED, 2),
+        (OutboxEvent.State.DELIVERED, 4),
+    ):
         for _ in range(count):
             OutboxEvent.objects.create(
                 organization=integration.organization,

@@ -26,8 +26,11 @@ def test_readyz_ok(client):
     response = client.get(reverse("ops:readyz"))
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"},
-                               "failed": []}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "broker": "ok"},
+        "failed": [],
+    }
 
 
 @pytest.mark.django_db

@@ -7,14 +7,20 @@ from ops.log_format import KeyValueFormatter
 
 def format_record(message, **extra):
     logger = logging.getLogger("ops.tests.format")
-    record = logger.makeRecord(logger.name, logging.INFO, __file__, 1, message, None, None,
-                               extra=extra)
+    record = logger.makeRecord(
+        logger.name, logging.INFO, __file__, 1, message, None, None, extra=extra
+    )
     return KeyValueFormatter("%(levelname)s %(message)s").format(record)
 
 
 def test_extras_appended_sorted():
-    line = format_record("sync run finished", run_id=7, organization_id=3,
-                         counts={"candidates": {"created": 2}}, duration_s=1.5)
+    line = format_record(
+        "sync run finished",
+        run_id=7,
+        organization_id=3,
+        counts={"candidates": {"created": 2}},
+        duration_s=1.5,
+    )
 
     assert line == (
         'INFO sync run finished counts={"candidates":{"created":2}} duration_s=1.5 '
